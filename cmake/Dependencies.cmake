@@ -1,0 +1,22 @@
+# Every third-party dependency, found once. All come from Debian packages
+# (scripts/install_deps.sh); a CUDA LibTorch is picked up with -DCMAKE_PREFIX_PATH.
+find_package(PkgConfig REQUIRED)
+find_package(Torch REQUIRED)
+find_package(Threads REQUIRED)
+find_package(MPI REQUIRED COMPONENTS CXX)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(tomlplusplus REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(simdjson REQUIRED)
+# libzip's CMake package in Debian 12 references tools that are not installed; use pkg-config.
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+find_package(nlohmann_json REQUIRED)
+find_package(Eigen3 REQUIRED NO_MODULE)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+if(PTQAT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(PTQAT_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

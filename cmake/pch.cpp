@@ -1,0 +1,1 @@
+// Compiled only to own the shared <torch/torch.h> precompiled header.

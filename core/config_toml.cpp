@@ -1,0 +1,353 @@
+#include "core/config_toml.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace ptqat::core {
+
+namespace {
+
+/// Levenshtein distance, for "did you mean" hints on unknown keys.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      diagonal = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest(const std::string& key, const std::set<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::numeric_limits<size_t>::max();
+  for (const auto& candidate : candidates) {
+    const size_t distance = edit_distance(key, candidate);
+    if (distance < best_distance) best = candidate, best_distance = distance;
+  }
+  return best;
+}
+
+std::string describe(IntRange range) {
+  constexpr auto kMin = std::numeric_limits<int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<int64_t>::max();
+  if (range.min == kMin && range.max == kMax) return "";
+  if (range.max == kMax) return fmt::format(" >= {}", range.min);
+  if (range.min == kMin) return fmt::format(" <= {}", range.max);
+  return fmt::format(" in [{}, {}]", range.min, range.max);
+}
+
+std::string describe(RealRange range) {
+  const bool low = std::isfinite(range.min), high = std::isfinite(range.max);
+  const char* open = range.min_exclusive ? "(" : "[";
+  if (low && high) return fmt::format(" in {}{}, {}]", open, range.min, range.max);
+  if (low) return fmt::format(" {} {}", range.min_exclusive ? ">" : ">=", range.min);
+  if (high) return fmt::format(" <= {}", range.max);
+  return "";
+}
+
+bool in_range(double value, RealRange range) {
+  if (std::isnan(value)) return false;
+  const bool above_min = range.min_exclusive ? value > range.min : value >= range.min;
+  return above_min && value <= range.max;
+}
+
+const char* type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date/time";
+  }
+}
+
+std::string show(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& value) { out << value; });
+  return out.str();
+}
+
+/// Collects every valid field key and section path.
+class KeyCollector final : public ConfigVisitor {
+ public:
+  std::vector<std::string> fields;
+  std::set<std::string> sections;
+
+  void field(const FieldInfo& i, bool&) override { add(i); }
+  void field(const FieldInfo& i, int64_t&, IntRange) override { add(i); }
+  void field(const FieldInfo& i, double&, RealRange) override { add(i); }
+  void field(const FieldInfo& i, std::string&) override { add(i); }
+  void field(const FieldInfo& i, std::vector<int64_t>&, IntRange) override { add(i); }
+  void field(const FieldInfo& i, std::vector<double>&, RealRange) override { add(i); }
+  void field(const FieldInfo& i, std::vector<std::string>&) override { add(i); }
+  void choice(const FieldInfo& i, std::string&, const std::vector<std::string>&) override { add(i); }
+
+ protected:
+  void enter_section(const std::string& dotted) override { sections.insert(dotted); }
+
+ private:
+  void add(const FieldInfo& info) { fields.push_back(path(info.name)); }
+};
+
+/// Writes every field into a TOML table.
+class TomlWriter final : public ConfigVisitor {
+ public:
+  toml::table root;
+
+  void field(const FieldInfo& i, bool& v) override { put(i, v); }
+  void field(const FieldInfo& i, int64_t& v, IntRange) override { put(i, v); }
+  void field(const FieldInfo& i, double& v, RealRange) override { put(i, v); }
+  void field(const FieldInfo& i, std::string& v) override { put(i, v); }
+  void field(const FieldInfo& i, std::vector<int64_t>& v, IntRange) override { put_array(i, v); }
+  void field(const FieldInfo& i, std::vector<double>& v, RealRange) override { put_array(i, v); }
+  void field(const FieldInfo& i, std::vector<std::string>& v) override { put_array(i, v); }
+  void choice(const FieldInfo& i, std::string& v, const std::vector<std::string>&) override {
+    put(i, v);
+  }
+
+ private:
+  toml::table& table_for(const std::string& dotted) {
+    toml::table* table = &root;
+    std::string_view rest = dotted;
+    for (size_t dot; (dot = rest.find('.')) != std::string_view::npos; rest.remove_prefix(dot + 1)) {
+      const std::string part(rest.substr(0, dot));
+      if (!table->contains(part)) table->insert(part, toml::table{});
+      table = (*table)[part].as_table();
+    }
+    return *table;
+  }
+  template <class T>
+  void put(const FieldInfo& info, const T& value) {
+    table_for(path(info.name)).insert_or_assign(info.name, value);
+  }
+  template <class T>
+  void put_array(const FieldInfo& info, const std::vector<T>& values) {
+    toml::array array;
+    for (const auto& value : values) array.push_back(value);
+    table_for(path(info.name)).insert_or_assign(info.name, std::move(array));
+  }
+};
+
+}  // namespace
+
+struct ConfigDocument::Impl {
+  toml::table table;
+  std::string source;
+  std::map<std::string, std::string> override_origin;  // dotted key -> "--set key=value"
+
+  std::string where(const std::string& key, const toml::node& node) const {
+    if (auto it = override_origin.find(key); it != override_origin.end()) return it->second;
+    if (node.source().begin.line > 0) return fmt::format("{}:{}", source, node.source().begin.line);
+    return source;
+  }
+};
+
+/// Reads values out of the document into fields, checking types and ranges.
+class TomlReader final : public ConfigVisitor {
+ public:
+  explicit TomlReader(const ConfigDocument::Impl& document) : document_(document) {}
+
+  void field(const FieldInfo& info, bool& value) override {
+    if (const toml::node* node = find(info)) value = scalar<bool>(info, *node, "a boolean");
+  }
+  void field(const FieldInfo& info, int64_t& value, IntRange range) override {
+    if (const toml::node* node = find(info)) value = integer(info, *node, range);
+  }
+  void field(const FieldInfo& info, double& value, RealRange range) override {
+    if (const toml::node* node = find(info)) value = real(info, *node, range);
+  }
+  void field(const FieldInfo& info, std::string& value) override {
+    if (const toml::node* node = find(info)) value = scalar<std::string>(info, *node, "a string");
+  }
+  void field(const FieldInfo& info, std::vector<int64_t>& value, IntRange range) override {
+    if (const toml::node* node = find(info)) {
+      value.clear();
+      for (const toml::node& element : array(info, *node, "integers" + describe(range)))
+        value.push_back(integer(info, element, range));
+    }
+  }
+  void field(const FieldInfo& info, std::vector<double>& value, RealRange range) override {
+    if (const toml::node* node = find(info)) {
+      value.clear();
+      for (const toml::node& element : array(info, *node, "numbers" + describe(range)))
+        value.push_back(real(info, element, range));
+    }
+  }
+  void field(const FieldInfo& info, std::vector<std::string>& value) override {
+    if (const toml::node* node = find(info)) {
+      value.clear();
+      for (const toml::node& element : array(info, *node, "strings"))
+        value.push_back(scalar<std::string>(info, element, "a string"));
+    }
+  }
+  void choice(const FieldInfo& info, std::string& value,
+              const std::vector<std::string>& choices) override {
+    const toml::node* node = find(info);
+    if (!node) return;
+    const std::string allowed = fmt::format("one of [{}]", fmt::join(choices, ", "));
+    std::string text = scalar<std::string>(info, *node, allowed.c_str());
+    PTQAT_CHECK(std::find(choices.begin(), choices.end(), text) != choices.end(), ConfigError,
+                "{}: {}: expected {}, got \"{}\"", where(info, *node), path(info.name), allowed,
+                text);
+    value = std::move(text);
+  }
+
+ private:
+  const toml::node* find(const FieldInfo& info) const {
+    return document_.table.at_path(path(info.name)).node();
+  }
+  std::string where(const FieldInfo& info, const toml::node& node) const {
+    return document_.where(path(info.name), node);
+  }
+  [[noreturn]] void fail(const FieldInfo& info, const toml::node& node,
+                         const std::string& expected) const {
+    PTQAT_FAIL(ConfigError, "{}: {}: expected {}, got {} ({})", where(info, node), path(info.name),
+               expected, type_name(node), show(node));
+  }
+  template <class T>
+  T scalar(const FieldInfo& info, const toml::node& node, const char* expected) const {
+    if (auto value = node.value_exact<T>()) return *value;
+    fail(info, node, expected);
+  }
+  int64_t integer(const FieldInfo& info, const toml::node& node, IntRange range) const {
+    const std::string expected = "an integer" + describe(range);
+    const auto value = node.value_exact<int64_t>();
+    if (!value) fail(info, node, expected);
+    PTQAT_CHECK(*value >= range.min && *value <= range.max, ConfigError, "{}: {}: expected {}, got {}",
+                where(info, node), path(info.name), expected, *value);
+    return *value;
+  }
+  double real(const FieldInfo& info, const toml::node& node, RealRange range) const {
+    const std::string expected = "a number" + describe(range);
+    if (!node.is_number()) fail(info, node, expected);
+    const double value = node.is_integer() ? static_cast<double>(*node.value_exact<int64_t>())
+                                           : *node.value_exact<double>();
+    PTQAT_CHECK(in_range(value, range), ConfigError, "{}: {}: expected {}, got {}", where(info, node),
+                path(info.name), expected, value);
+    return value;
+  }
+  const toml::array& array(const FieldInfo& info, const toml::node& node,
+                           const std::string& of) const {
+    if (const toml::array* values = node.as_array()) return *values;
+    fail(info, node, "an array of " + of);
+  }
+
+  const ConfigDocument::Impl& document_;
+};
+
+ConfigDocument::ConfigDocument(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConfigDocument::ConfigDocument(ConfigDocument&&) noexcept = default;
+ConfigDocument& ConfigDocument::operator=(ConfigDocument&&) noexcept = default;
+ConfigDocument::~ConfigDocument() = default;
+
+ConfigDocument ConfigDocument::from_string(std::string_view text, const std::string& source_name) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = source_name;
+  try {
+    impl->table = toml::parse(text, source_name);
+  } catch (const toml::parse_error& error) {
+    PTQAT_FAIL(ConfigError, "{}:{}: invalid TOML: {}", source_name, error.source().begin.line,
+               error.description());
+  }
+  return ConfigDocument(std::move(impl));
+}
+
+ConfigDocument ConfigDocument::from_file(const std::string& path) {
+  std::ifstream file(path);
+  PTQAT_CHECK(file.good(), ConfigError, "{}: cannot open config file", path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return from_string(text.str(), path);
+}
+
+ConfigDocument ConfigDocument::empty(const std::string& source_name) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = source_name;
+  return ConfigDocument(std::move(impl));
+}
+
+const std::string& ConfigDocument::source_name() const { return impl_->source; }
+
+void ConfigDocument::apply_override(const std::string& assignment) {
+  const std::string origin = "--set " + assignment;
+  const size_t equals = assignment.find('=');
+  PTQAT_CHECK(equals != std::string::npos && equals > 0, ConfigError,
+              "{}: expected key=value (e.g. --set data.nsweeps=10)", origin);
+  const std::string key = assignment.substr(0, equals);
+  const std::string text = assignment.substr(equals + 1);
+
+  toml::table parsed;
+  try {
+    parsed = toml::parse("value = " + text);
+  } catch (const toml::parse_error&) {
+    parsed.insert("value", text);  // not a TOML value: a bare string such as v1.0-mini
+  }
+
+  toml::table* table = &impl_->table;
+  std::string_view rest = key;
+  for (size_t dot; (dot = rest.find('.')) != std::string_view::npos; rest.remove_prefix(dot + 1)) {
+    const std::string part(rest.substr(0, dot));
+    PTQAT_CHECK(!part.empty(), ConfigError, "{}: empty section name in key '{}'", origin, key);
+    if (!table->contains(part)) table->insert(part, toml::table{});
+    table = (*table)[part].as_table();
+    PTQAT_CHECK(table != nullptr, ConfigError, "{}: '{}' is a value, not a section", origin, part);
+  }
+  table->insert_or_assign(std::string(rest), *parsed["value"].node());
+  impl_->override_origin[key] = origin;
+}
+
+void ConfigDocument::read_into(const ConfigFields& fields) const {
+  KeyCollector keys;
+  fields(keys);
+  const std::set<std::string> valid_fields(keys.fields.begin(), keys.fields.end());
+  std::set<std::string> valid_keys = valid_fields;
+  valid_keys.insert(keys.sections.begin(), keys.sections.end());
+
+  // Every key of the document must be a field or a section of the config.
+  std::function<void(const toml::table&, const std::string&)> check_known =
+      [&](const toml::table& table, const std::string& prefix) {
+        for (const auto& [name, node] : table) {
+          const std::string key = prefix + std::string(name.str());
+          if (keys.sections.count(key) && node.is_table()) {
+            check_known(*node.as_table(), key + ".");
+          } else if (!valid_fields.count(key)) {
+            PTQAT_FAIL(ConfigError, "{}: unknown key '{}' (closest valid key: '{}')",
+                       impl_->where(key, node), key, closest(key, valid_keys));
+          }
+        }
+      };
+  check_known(impl_->table, "");
+
+  TomlReader reader(*impl_);
+  fields(reader);
+}
+
+std::string to_toml(const ConfigFields& fields) {
+  TomlWriter writer;
+  fields(writer);
+  std::ostringstream out;
+  out << writer.root << "\n";
+  return out.str();
+}
+
+std::vector<std::string> field_keys(const ConfigFields& fields) {
+  KeyCollector keys;
+  fields(keys);
+  return keys.fields;
+}
+
+}  // namespace ptqat::core

@@ -1,0 +1,26 @@
+#pragma once
+// Process-level knobs: where tensors live, how many threads, how much logging. None of them
+// changes a result, so none enters a stage key.
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+#include "core/device.h"
+
+namespace ptqat::core {
+
+struct RuntimeConfig {
+  DeviceSetting device = DeviceSetting::kAuto;
+  /// Intra-op threads per rank; 0 = the number of cores divided by the ranks on this node.
+  int64_t threads = 0;
+  std::string log_level = "info";
+
+  void visit(ConfigVisitor& v);
+};
+
+/// Sets LibTorch's intra-op threads (its default here is 1) from `threads`, or from the cores
+/// per local rank when `threads` is 0. Returns the count set.
+int apply_thread_setting(int64_t threads, int local_ranks = 1);
+
+}  // namespace ptqat::core
