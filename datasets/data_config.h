@@ -1,0 +1,26 @@
+#pragma once
+// Which nuScenes data a run reads: the dataset location, version, splits, sweeps and label kinds.
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+
+namespace ptqat::datasets {
+
+struct DataConfig {
+  std::string dataroot = "data/nuscenes";
+  std::string version = "v1.0-mini";
+  std::string train_split = "mini_train";
+  std::string eval_split = "mini_val";
+  int64_t nsweeps = 10;
+  bool lidarseg = false;
+  bool occupancy = false;
+  std::string occupancy_dir = "gts";
+
+  void visit(core::ConfigVisitor& v);
+  /// `occupancy_dir` resolved against the dataroot unless absolute.
+  std::string occupancy_root() const;
+};
+
+}  // namespace ptqat::datasets

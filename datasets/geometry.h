@@ -1,0 +1,33 @@
+#pragma once
+// Rigid transforms and quaternions in the nuScenes conventions (NUSCENES.md section 4):
+// quaternions are [w, x, y, z]; calibrated_sensor maps sensor -> ego, ego_pose maps ego -> global.
+
+#include <Eigen/Geometry>
+
+#include <array>
+
+namespace ptqat::datasets {
+
+using Vec3 = std::array<double, 3>;
+using Quat = std::array<double, 4>;  ///< w, x, y, z
+
+/// p' = rotation * p + translation.
+struct RigidTransform {
+  Eigen::Quaterniond rotation = Eigen::Quaterniond::Identity();
+  Eigen::Vector3d translation = Eigen::Vector3d::Zero();
+
+  static RigidTransform from(const Quat& rotation, const Vec3& translation);
+  RigidTransform inverse() const;
+  /// (this * other)(p) = this(other(p)).
+  RigidTransform operator*(const RigidTransform& other) const;
+  Eigen::Vector3d apply(const Eigen::Vector3d& point) const;
+  /// 4x4 homogeneous matrix.
+  Eigen::Matrix4d matrix() const;
+};
+
+Eigen::Quaterniond to_eigen(const Quat& q);
+
+/// The devkit's quaternion_yaw: atan2(R[1,0], R[0,0]), the box x axis projected on the xy plane.
+double quaternion_yaw(const Eigen::Quaterniond& q);
+
+}  // namespace ptqat::datasets

@@ -1,0 +1,40 @@
+#pragma once
+// The samples of one split, loaded on demand: sweeps, boxes and the labels the config asks for.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "datasets/data_config.h"
+#include "datasets/nuscenes.h"
+#include "datasets/sample.h"
+
+namespace ptqat::datasets {
+
+class NuScenesDataset {
+ public:
+  /// The split's samples of an indexed version. Asking for lidarseg on a version without
+  /// lidarseg.json is a DataError.
+  NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std::string& split,
+                  DataConfig config);
+
+  int64_t size() const { return static_cast<int64_t>(rows_.size()); }
+  /// Loads sample `index` of the split (0 <= index < size()). Thread-safe: only reads files.
+  Sample get(int64_t index) const;
+
+  const NuScenes& nusc() const { return *nusc_; }
+  const std::string& split() const { return split_; }
+  /// Sample rows of the split, in split order.
+  const std::vector<Row>& rows() const { return rows_; }
+
+  /// `<occupancy root>/<scene name>/<sample token>/labels.npz` of a sample row.
+  std::string occupancy_path(Row sample) const;
+
+ private:
+  std::shared_ptr<const NuScenes> nusc_;
+  std::string split_;
+  DataConfig config_;
+  std::vector<Row> rows_;
+};
+
+}  // namespace ptqat::datasets

@@ -1,0 +1,89 @@
+#include "runner/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include "core/config_toml.h"
+#include "core/error.h"
+#include "core/logging.h"
+#include "core/version.h"
+#include "runner/data_commands.h"
+#include "runner/run_config.h"
+
+namespace ptqat::runner {
+
+namespace {
+
+std::string version_text() {
+  return fmt::format("ptqat {} (git {}), LibTorch {}", ptqat::version(), ptqat::git_revision(),
+                     TORCH_VERSION);
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"ptqat: hybrid post-training / quantization-aware training of 3D perception "
+               "networks on nuScenes"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", version_text());
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  // ptqat config show [FILE] [--set key=value ...]
+  CLI::App* config = app.add_subcommand("config", "inspect run configs")->require_subcommand(1);
+  CLI::App* show = config->add_subcommand("show", "print the fully resolved config as TOML");
+  std::string config_file;
+  std::vector<std::string> overrides;
+  show->add_option("file", config_file, "TOML config (defaults when omitted)");
+  show->add_option("--set", overrides, "override a key: --set data.nsweeps=5 (repeatable)");
+
+  // ptqat data info / inspect
+  CLI::App* data = app.add_subcommand("data", "inspect nuScenes-format data")->require_subcommand(1);
+  CLI::App* info = data->add_subcommand("info", "index a dataset and print its statistics");
+  DataInfoOptions info_options;
+  info->add_option("--dataroot", info_options.dataroot, "folder holding <version>/")->required();
+  info->add_option("--version", info_options.version, "version folder, e.g. v1.0-mini")
+      ->required();
+  info->add_option("--max-samples", info_options.max_samples,
+                   "keyframes read for point and label statistics")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  info->add_option("--occupancy-dir", info_options.occupancy_dir,
+                   "Occ3D gts folder relative to the dataroot")
+      ->capture_default_str();
+  CLI::App* inspect = data->add_subcommand("inspect", "summarise one .pcd.bin, _lidarseg.bin or "
+                                                      ".npz file");
+  std::string inspect_file;
+  inspect->add_option("file", inspect_file, "the file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help, out, err);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help, out, err);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version, out, err);
+  } catch (const CLI::ParseError& error) {
+    err << "error: " << error.what() << " (see --help)\n";
+    return error.get_exit_code() == 0 ? 2 : error.get_exit_code();
+  }
+
+  try {
+    core::init_logging(log_level);
+    if (*show) {
+      RunConfig resolved = load_run_config(config_file, overrides);
+      out << core::to_toml(core::fields_of(resolved));
+    } else if (*info) {
+      print_data_info(info_options, out);
+    } else if (*inspect) {
+      print_data_file_summary(inspect_file, out);
+    }
+  } catch (const Error& error) {
+    err << "error: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ptqat::runner

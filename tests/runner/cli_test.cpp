@@ -1,0 +1,163 @@
+// Runs the real `ptqat` executable and checks what a user sees: output, one-line errors, exit
+// codes.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/support/nuscenes_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::runner {
+
+namespace {
+
+struct CliRun {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun ptqat(const std::string& arguments) {
+  const std::string command = std::string(PTQAT_EXECUTABLE) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+int lines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+TEST(Cli, VersionNamesTheGitRevision) {
+  const CliRun run = ptqat("--version");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "ptqat 0.1.0 (git ")) << run.output;
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* command : {"", "config", "config show", "data", "data info", "data inspect"}) {
+    const CliRun run = ptqat(std::string(command) + " --help");
+    EXPECT_EQ(run.exit_code, 0) << command;
+    EXPECT_TRUE(contains(run.output, "Usage")) << command << ": " << run.output;
+  }
+}
+
+TEST(Cli, ConfigShowPrintsTheResolvedConfigWithOverrides) {
+  const CliRun run = ptqat("config show --set data.nsweeps=3 --set runtime.device=cpu");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "nsweeps = 3")) << run.output;
+  EXPECT_TRUE(contains(run.output, "device = 'cpu'")) << run.output;
+  EXPECT_TRUE(contains(run.output, "[pillars]")) << run.output;
+}
+
+TEST(Cli, UnknownConfigKeyIsOneLineWithTheClosestKey) {
+  testing::TempDir dir;
+  testing::write_text(dir.path() / "run.toml", "[data]\nnsweps = 3\n");
+  const CliRun run = ptqat("config show " + dir.file("run.toml"));
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output, "error: " + dir.file("run.toml") +
+                            ":2: unknown key 'data.nsweps' (closest valid key: 'data.nsweeps')\n");
+}
+
+TEST(Cli, OutOfRangeOverrideIsOneLine) {
+  const CliRun run = ptqat("config show --set loader.batch_size=0");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(lines(run.output), 1) << run.output;
+  EXPECT_TRUE(contains(run.output, "loader.batch_size: expected an integer in [1, 4096], got 0"));
+}
+
+TEST(Cli, DataInfoPrintsTablesBoxesPointsAndLabels) {
+  testing::TempDir dir;
+  testing::standard_fixture({"scene-0061", "scene-0103"}, 3, 2).write(dir.path().string());
+  const CliRun run = ptqat("data info --dataroot " + dir.path().string() + " --version v1.0-mini");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "sample_annotation          12")) << run.output;
+  EXPECT_TRUE(contains(run.output, "car                             6")) << run.output;
+  EXPECT_TRUE(contains(run.output, "pedestrian                      6")) << run.output;
+  EXPECT_TRUE(contains(run.output, "points per keyframe sweep (6 keyframes read): mean 64"));
+  EXPECT_TRUE(contains(run.output, "lidarseg labels (16 challenge classes"));
+  EXPECT_TRUE(contains(run.output, "Occ3D classes (6 label files)"));
+  EXPECT_TRUE(contains(run.output, "index time:"));
+}
+
+TEST(Cli, DataInfoOnATablesOnlyDatasetSkipsSensorFiles) {
+  testing::TempDir dir;
+  testing::standard_fixture({"scene-0061"}, 2, 0).write(dir.path().string());
+  std::filesystem::remove_all(dir.path() / "samples");
+  const CliRun run = ptqat("data info --dataroot " + dir.path().string() + " --version v1.0-mini");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "sensor files: absent (a tables-only dataset)")) << run.output;
+}
+
+TEST(Cli, DataInfoOnAMissingDatarootIsOneLine) {
+  const CliRun run = ptqat("data info --dataroot /nonexistent --version v1.0-mini");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output,
+            "error: /nonexistent: no such dataroot (expected a folder holding v1.0-mini/ with the "
+            "nuScenes tables)\n");
+}
+
+TEST(Cli, DataInspectSummarisesEachFileKind) {
+  testing::TempDir dir;
+  testing::NuScenesFixture fixture = testing::standard_fixture({"scene-0061"}, 1, 0);
+  const auto keyframe = fixture.tables().sample_data[0];
+  fixture.set_points(keyframe.token, torch::tensor({{1.f, -2.f, 3.f, 10.f, 0.f},
+                                                    {4.f, 5.f, -6.f, 20.f, 31.f}}));
+  fixture.set_lidarseg(keyframe.token, torch::tensor({17, 17}, torch::kUInt8));
+  fixture.write(dir.path().string());
+
+  const CliRun points = ptqat("data inspect " + dir.file(keyframe.filename));
+  EXPECT_EQ(points.exit_code, 0) << points.output;
+  EXPECT_TRUE(contains(points.output, "points: 2")) << points.output;
+  EXPECT_TRUE(contains(points.output, "x          min      1.000  max      4.000")) << points.output;
+  EXPECT_TRUE(contains(points.output, "ring       min      0.000  max     31.000")) << points.output;
+
+  const CliRun labels = ptqat("data inspect " + dir.file("lidarseg/v1.0-mini/" +
+                                                      keyframe.token.hex() + "_lidarseg.bin"));
+  EXPECT_EQ(labels.exit_code, 0) << labels.output;
+  EXPECT_TRUE(contains(labels.output, "lidarseg labels: 2")) << labels.output;
+  EXPECT_TRUE(contains(labels.output, " 17 ")) << labels.output;
+
+  const std::string occ = dir.file("gts/scene-0061/" + fixture.tables().sample[0].token.hex() +
+                                   "/labels.npz");
+  const CliRun grid = ptqat("data inspect " + occ);
+  EXPECT_EQ(grid.exit_code, 0) << grid.output;
+  EXPECT_TRUE(contains(grid.output, "grid: 200 x 200 x 16")) << grid.output;
+  EXPECT_TRUE(contains(grid.output, "mask_camera: 640000 visible voxels")) << grid.output;
+  EXPECT_TRUE(contains(grid.output, "driveable_surface")) << grid.output;
+  EXPECT_TRUE(contains(grid.output, "639999 (100.00%)")) << grid.output;  // free
+}
+
+TEST(Cli, BadDataFilesAreOneLineErrors) {
+  testing::TempDir dir;
+  testing::write_text(dir.path() / "cut.pcd.bin", std::string(47, 'x'));
+  testing::write_text(dir.path() / "bad.npz", "this is not a zip archive");
+  testing::write_text(dir.path() / "notes.txt", "hello");
+  for (const char* name : {"cut.pcd.bin", "bad.npz", "notes.txt", "missing.pcd.bin"}) {
+    const CliRun run = ptqat("data inspect " + dir.file(name));
+    EXPECT_EQ(run.exit_code, 1) << name;
+    EXPECT_EQ(lines(run.output), 1) << run.output;
+    EXPECT_TRUE(contains(run.output, "error: " + dir.file(name))) << run.output;
+  }
+}
+
+TEST(Cli, UnknownSubcommandFails) {
+  const CliRun run = ptqat("frobnicate");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_TRUE(contains(run.output, "error:")) << run.output;
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,42 @@
+#include "runner/run_config.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/stage_key.h"
+
+namespace ptqat::runner {
+
+namespace {
+
+std::string float_key(const std::vector<std::string>& overrides) {
+  RunConfig config = load_run_config("", overrides);
+  return core::stage_key(core::fields_of(config), core::Stage::kFloatTrain, "");
+}
+
+}  // namespace
+
+TEST(RunConfig, PathsThreadsWorkersAndLoggingNeverChangeTheFloatTrainingKey) {
+  EXPECT_EQ(float_key({"data.dataroot=/mnt/nuscenes", "runtime.threads=16",
+                       "runtime.log_level=debug", "loader.workers=7", "loader.prefetch=9",
+                       "runtime.device=cpu", "data.occupancy_dir=/mnt/occ3d"}),
+            float_key({}));
+}
+
+TEST(RunConfig, WhatChangesTheDataOrTheBatchesChangesTheFloatTrainingKey) {
+  const std::string base = float_key({});
+  for (const char* change :
+       {"seed=1", "data.version=v1.0-trainval", "data.train_split=train", "data.nsweeps=9",
+        "loader.batch_size=3", "pillars.max_points_per_pillar=32", "augment.flip_x=false"}) {
+    EXPECT_NE(float_key({change}), base) << change;
+  }
+  // The evaluation split changes the evaluation, not the trained model.
+  EXPECT_EQ(float_key({"data.eval_split=val"}), base);
+}
+
+TEST(RunConfig, CrossFieldRulesAreCheckedOnLoad) {
+  EXPECT_THROW(load_run_config("", {"pillars.pillar_size=[0.3, 0.3]"}), ConfigError);
+  EXPECT_THROW(load_run_config("", {"augment.scale=[1.1, 0.9]"}), ConfigError);
+}
+
+}  // namespace ptqat::runner
