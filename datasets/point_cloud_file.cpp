@@ -77,16 +77,33 @@ void write_file(const std::string& path, const void* source, uint64_t bytes) {
 
 }  // namespace detail
 
-torch::Tensor read_lidar_points(const std::string& path) {
-  detail::InputFile file(path);
+namespace {
+
+uint64_t checked_size(const detail::InputFile& file, const std::string& path) {
   const uint64_t size = file.size();
   PTQAT_CHECK(size % kLidarRowBytes == 0, DataError,
               "{}: expected a multiple of {} bytes (N x {} float32), got {} bytes", path,
               kLidarRowBytes, kLidarFileColumns, size);
+  return size;
+}
+
+}  // namespace
+
+torch::Tensor read_lidar_points(const std::string& path) {
+  detail::InputFile file(path);
+  const uint64_t size = checked_size(file, path);
   torch::Tensor points = torch::empty(
       {static_cast<int64_t>(size / kLidarRowBytes), kLidarFileColumns}, torch::kFloat32);
   file.read_exact(points.data_ptr<float>(), size);
   return points;
+}
+
+int64_t read_lidar_points_into(const std::string& path, std::vector<float>& buffer) {
+  detail::InputFile file(path);
+  const uint64_t size = checked_size(file, path);
+  buffer.resize(size / sizeof(float));
+  file.read_exact(buffer.data(), size);
+  return static_cast<int64_t>(size / kLidarRowBytes);
 }
 
 void write_lidar_points(const std::string& path, const torch::Tensor& points) {

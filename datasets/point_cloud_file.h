@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace ptqat::datasets {
 
@@ -18,6 +19,10 @@ constexpr int64_t kLidarFileColumns = 5;
 /// the tensor's memory. Throws IoError when the file cannot be opened or read, DataError when
 /// its size is not a multiple of 20 bytes. Thread-safe (no shared state).
 torch::Tensor read_lidar_points(const std::string& path);
+
+/// Like read_lidar_points, into `buffer` (resized to N * 5 floats; its capacity is reused, which
+/// spares the loader a fresh allocation and its page faults per file). Returns N.
+int64_t read_lidar_points_into(const std::string& path, std::vector<float>& buffer);
 
 /// Writes a [N, 5] float32 tensor (any device, any layout) as a `.pcd.bin`, creating parent
 /// folders. Throws IoError when the file cannot be written; a tensor of another shape or dtype

@@ -3,9 +3,11 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "core/resources.h"
 #include "runner/cli.h"
 
 int main(int argc, char** argv) {
+  ptqat::core::keep_freed_memory_in_heap();  // Note [allocator] in core/resources.h
   try {
     return ptqat::runner::run_cli(argc, argv, std::cout, std::cerr);
   } catch (const std::exception& error) {
