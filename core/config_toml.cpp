@@ -344,6 +344,49 @@ std::string to_toml(const ConfigFields& fields) {
   return out.str();
 }
 
+namespace {
+
+/// Lists fields with their type, range, current value, stage and doc.
+class FieldDescriber final : public ConfigVisitor {
+ public:
+  std::string text;
+
+  void field(const FieldInfo& i, bool& v) override { add(i, "bool", v ? "true" : "false"); }
+  void field(const FieldInfo& i, int64_t& v, IntRange r) override {
+    add(i, "int" + describe(r), std::to_string(v));
+  }
+  void field(const FieldInfo& i, double& v, RealRange r) override {
+    add(i, "float" + describe(r), fmt::format("{}", v));
+  }
+  void field(const FieldInfo& i, std::string& v) override { add(i, "string", "\"" + v + "\""); }
+  void field(const FieldInfo& i, std::vector<int64_t>& v, IntRange r) override {
+    add(i, "[int" + describe(r) + "]", fmt::format("[{}]", fmt::join(v, ", ")));
+  }
+  void field(const FieldInfo& i, std::vector<double>& v, RealRange r) override {
+    add(i, "[float" + describe(r) + "]", fmt::format("[{}]", fmt::join(v, ", ")));
+  }
+  void field(const FieldInfo& i, std::vector<std::string>& v) override {
+    add(i, "[string]", fmt::format("[{}]", fmt::join(v, ", ")));
+  }
+  void choice(const FieldInfo& i, std::string& v, const std::vector<std::string>& c) override {
+    add(i, fmt::format("one of {}", fmt::join(c, "|")), "\"" + v + "\"");
+  }
+
+ private:
+  void add(const FieldInfo& info, const std::string& type, const std::string& value) {
+    text += fmt::format("{} = {}\n    {}; stage: {}; {}\n", path(info.name), value, type,
+                        stage_name(info.stage), info.doc);
+  }
+};
+
+}  // namespace
+
+std::string describe_fields(const ConfigFields& fields) {
+  FieldDescriber describer;
+  fields(describer);
+  return describer.text;
+}
+
 std::vector<std::string> field_keys(const ConfigFields& fields) {
   KeyCollector keys;
   fields(keys);

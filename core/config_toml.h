@@ -46,6 +46,9 @@ class ConfigDocument {
 /// The resolved config as TOML text (every field, defaults included).
 std::string to_toml(const ConfigFields& fields);
 
+/// One line per field: dotted key, type and range, default (current) value, stage, doc.
+std::string describe_fields(const ConfigFields& fields);
+
 /// Every valid dotted field key of a config, in visiting order.
 std::vector<std::string> field_keys(const ConfigFields& fields);
 

@@ -11,6 +11,7 @@ void init_logging(const std::string& level, int rank, int world_size) {
   PTQAT_CHECK(parsed != spdlog::level::off || level == "off", ConfigError,
               "runtime.log_level: expected one of trace, debug, info, warn, error, off, got \"{}\"",
               level);
+  spdlog::drop("ptqat");  // a second init (tests, library users) replaces the logger
   auto logger = spdlog::stderr_color_mt("ptqat");
   spdlog::set_default_logger(logger);
   if (world_size > 1) {

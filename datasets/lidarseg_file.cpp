@@ -1,12 +1,12 @@
 #include "datasets/lidarseg_file.h"
 
 #include "core/error.h"
-#include "datasets/point_cloud_file.h"
+#include "datasets/binary_file.h"
 
 namespace ptqat::datasets {
 
 torch::Tensor read_lidarseg_labels(const std::string& path, int64_t expected_points) {
-  detail::InputFile file(path);
+  InputFile file(path);
   // One byte per label, so the file size is the label count.
   const auto count = static_cast<int64_t>(file.size());
   PTQAT_CHECK(expected_points < 0 || count == expected_points, DataError,
@@ -22,7 +22,7 @@ void write_lidarseg_labels(const std::string& path, const torch::Tensor& labels)
                "write_lidarseg_labels({}): expected a [N] uint8 tensor, got {} {}", path,
                c10::str(labels.sizes()), c10::toString(labels.scalar_type()));
   const torch::Tensor values = labels.to(torch::kCPU).contiguous();
-  detail::write_file(path, values.data_ptr<uint8_t>(), static_cast<uint64_t>(values.numel()));
+  write_file(path, values.data_ptr<uint8_t>(), static_cast<uint64_t>(values.numel()));
 }
 
 }  // namespace ptqat::datasets

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/logging.h"
 #include "core/version.h"
+#include "runner/bench_commands.h"
 #include "runner/data_commands.h"
 #include "runner/run_config.h"
 
@@ -37,6 +38,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   show->add_option("file", config_file, "TOML config (defaults when omitted)");
   show->add_option("--set", overrides, "override a key: --set data.nsweeps=5 (repeatable)");
 
+  CLI::App* keys = config->add_subcommand("keys", "list every config key: type, range, default, "
+                                                   "stage and what it does");
+
   // ptqat data info / inspect
   CLI::App* data = app.add_subcommand("data", "inspect nuScenes-format data")->require_subcommand(1);
   CLI::App* info = data->add_subcommand("info", "index a dataset and print its statistics");
@@ -56,6 +60,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::string inspect_file;
   inspect->add_option("file", inspect_file, "the file")->required();
 
+  // ptqat bench loader [FILE] [--set ...] [--batches N]
+  CLI::App* bench = app.add_subcommand("bench", "measure pipeline throughput on your config and "
+                                                "data")->require_subcommand(1);
+  CLI::App* bench_loader_command =
+      bench->add_subcommand("loader", "samples/s of the training loader (read, aggregate sweeps, "
+                                      "augment, pillarize, collate)");
+  std::string bench_config;
+  std::vector<std::string> bench_overrides;
+  int64_t bench_batches = 0;
+  bench_loader_command->add_option("file", bench_config, "TOML run config");
+  bench_loader_command->add_option("--set", bench_overrides, "override a key (repeatable)");
+  bench_loader_command->add_option("--batches", bench_batches, "batches to load; 0 = one epoch")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -74,10 +93,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*show) {
       RunConfig resolved = load_run_config(config_file, overrides);
       out << core::to_toml(core::fields_of(resolved));
+    } else if (*keys) {
+      RunConfig defaults;
+      out << core::describe_fields(core::fields_of(defaults));
     } else if (*info) {
       print_data_info(info_options, out);
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
+    } else if (*bench_loader_command) {
+      bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
     }
   } catch (const Error& error) {
     err << "error: " << error.what() << "\n";

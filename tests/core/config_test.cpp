@@ -131,6 +131,18 @@ TEST(Config, LoadConfigReadsAFileWithOverrides) {
   EXPECT_EQ(config.threads, 2);
 }
 
+TEST(Config, DescribeFieldsListsTypeRangeDefaultStageAndDoc) {
+  ExampleConfig config;
+  const std::string text = describe_fields(fields_of(config));
+  EXPECT_NE(text.find("data.nsweeps = 10\n    int in [1, 20]; stage: float_train; sweeps per "
+                      "sample\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("quant.method = \"ptqat\"\n    one of ptq|qat|ptqat; stage: fine_tune"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Config, FieldKeysListsDottedKeys) {
   ExampleConfig config;
   const auto keys = field_keys(fields_of(config));

@@ -48,7 +48,8 @@ TEST(Cli, VersionNamesTheGitRevision) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* command : {"", "config", "config show", "data", "data info", "data inspect"}) {
+  for (const char* command : {"", "config", "config show", "config keys", "data", "data info", "data inspect",
+                              "bench", "bench loader"}) {
     const CliRun run = ptqat(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_TRUE(contains(run.output, "Usage")) << command << ": " << run.output;
@@ -152,6 +153,19 @@ TEST(Cli, BadDataFilesAreOneLineErrors) {
     EXPECT_EQ(lines(run.output), 1) << run.output;
     EXPECT_TRUE(contains(run.output, "error: " + dir.file(name))) << run.output;
   }
+}
+
+TEST(Cli, BenchLoaderRunsTheTrainingLoaderOnAConfig) {
+  testing::TempDir dir;
+  testing::standard_fixture({"scene-0061", "scene-0553"}, 3, 2).write(dir.path().string());
+  testing::write_text(dir.path() / "run.toml",
+                      "[data]\ndataroot = \"" + dir.path().string() + "\"\nnsweeps = 3\n");
+  const CliRun run = ptqat("bench loader " + dir.file("run.toml") +
+                           " --set loader.workers=1 --set loader.batch_size=2 --batches 4");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  // 6 samples in mini_train: 3 batches per epoch, so 4 batches cross into a second epoch.
+  EXPECT_TRUE(contains(run.output, "loader: 4 batches, 8 samples")) << run.output;
+  EXPECT_TRUE(contains(run.output, "(1 workers")) << run.output;
 }
 
 TEST(Cli, UnknownSubcommandFails) {
