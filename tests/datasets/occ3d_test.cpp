@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "datasets/npz.h"
+#include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::datasets {
@@ -21,18 +22,6 @@ Occ3dLabels pattern_labels() {
   labels.mask_lidar = ((i + k) % 2 == 0).expand({200, 200, 16}).contiguous();
   labels.mask_camera = (j < 100).expand({200, 200, 16}).contiguous();
   return labels;
-}
-
-template <class Body>
-void expect_data_error(Body body, std::initializer_list<std::string> parts) {
-  try {
-    body();
-    ADD_FAILURE() << "expected DataError";
-  } catch (const DataError& error) {
-    for (const std::string& part : parts)
-      EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
-          << "'" << part << "' not in: " << error.what();
-  }
 }
 
 TEST(Occ3d, RoundTripStoredAndDeflated) {
@@ -90,7 +79,7 @@ TEST(Occ3d, WrongShapeIsDataErrorNamingFileAndKey) {
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             false);
-  expect_data_error([&] { read_occ3d_labels(path); },
+  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
                     {path + ":semantics", "expected shape (200, 200, 16), got (200, 200, 15)"});
 }
 
@@ -104,7 +93,7 @@ TEST(Occ3d, ClassIdAboveFreeIsDataError) {
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
-  expect_data_error([&] { read_occ3d_labels(path); },
+  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
                     {path + ":semantics", "expected class ids 0..17, got 18 at voxel (3, 4, 5)"});
 }
 
@@ -115,14 +104,14 @@ TEST(Occ3d, MissingKeyOrWrongDtypeIsDataError) {
             {{"semantics", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
-  expect_data_error([&] { read_occ3d_labels(path); },
+  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
                     {path, "expected key 'mask_camera'", "got keys [mask_lidar, semantics]"});
   write_npz(path,
             {{"semantics", torch::zeros({200, 200, 16}, torch::kInt32)},
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
-  expect_data_error([&] { read_occ3d_labels(path); },
+  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
                     {path + ":semantics", "expected dtype '|u1', got '<i4'"});
 }
 
