@@ -34,6 +34,32 @@ Eigen::Matrix4d RigidTransform::matrix() const {
   return m;
 }
 
+torch::Tensor points_in_box(const torch::Tensor& points, const Eigen::Vector3d& center,
+                            const Eigen::Vector3d& wlh, const Eigen::Quaterniond& rotation) {
+  // utils/geometry_utils.py points_in_box: corners p1 (0), p_x (4), p_y (1), p_z (3) of
+  // Box.corners(), then 0 <= v.i <= i.i for i = p_x - p1, p_y - p1, p_z - p1, v = p - p1.
+  const Eigen::Matrix3d r = rotation.toRotationMatrix();
+  const double l = wlh.y(), w = wlh.x(), h = wlh.z();
+  const auto corner = [&](double x, double y, double z) {
+    return Eigen::Vector3d(r * Eigen::Vector3d(x, y, z) + center);
+  };
+  const Eigen::Vector3d p1 = corner(l / 2, w / 2, h / 2);
+  const Eigen::Vector3d i = corner(-l / 2, w / 2, h / 2) - p1;
+  const Eigen::Vector3d j = corner(l / 2, -w / 2, h / 2) - p1;
+  const Eigen::Vector3d k = corner(l / 2, w / 2, -h / 2) - p1;
+  const torch::Tensor input = points.slice(1, 0, 3).to(torch::kFloat64).contiguous();
+  const double* p = input.data_ptr<double>();
+  torch::Tensor inside = torch::empty({input.size(0)}, torch::kBool);
+  bool* out = inside.data_ptr<bool>();
+  const double ii = i.dot(i), jj = j.dot(j), kk = k.dot(k);
+  for (int64_t n = 0; n < input.size(0); ++n) {
+    const Eigen::Vector3d v = Eigen::Vector3d(p[3 * n], p[3 * n + 1], p[3 * n + 2]) - p1;
+    const double vi = v.dot(i), vj = v.dot(j), vk = v.dot(k);
+    out[n] = 0 <= vi && vi <= ii && 0 <= vj && vj <= jj && 0 <= vk && vk <= kk;
+  }
+  return inside;
+}
+
 double quaternion_yaw(const Eigen::Quaterniond& q) {
   const Eigen::Matrix3d r = q.toRotationMatrix();
   return std::atan2(r(1, 0), r(0, 0));

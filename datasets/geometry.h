@@ -3,6 +3,7 @@
 // quaternions are [w, x, y, z]; calibrated_sensor maps sensor -> ego, ego_pose maps ego -> global.
 
 #include <Eigen/Geometry>
+#include <torch/torch.h>
 
 #include <array>
 
@@ -26,6 +27,13 @@ struct RigidTransform {
 };
 
 Eigen::Quaterniond to_eigen(const Quat& q);
+
+/// The devkit's points_in_box: which of `points` ([N, >=3] float32, same frame as the box) lie
+/// inside the box with centre `center`, size `wlh` (length along the box x axis) and rotation
+/// `rotation`, inclusive on all six faces (0 <= v.i <= i.i along the three edges from corner 0).
+/// Returns [N] bool.
+torch::Tensor points_in_box(const torch::Tensor& points, const Eigen::Vector3d& center,
+                            const Eigen::Vector3d& wlh, const Eigen::Quaterniond& rotation);
 
 /// The devkit's quaternion_yaw: atan2(R[1,0], R[0,0]), the box x axis projected on the xy plane.
 double quaternion_yaw(const Eigen::Quaterniond& q);

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/logging.h"
 #include "core/version.h"
+#include "datasets/synth_dataset.h"
 #include "runner/bench_commands.h"
 #include "runner/data_commands.h"
 #include "runner/run_config.h"
@@ -55,6 +56,23 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   info->add_option("--occupancy-dir", info_options.occupancy_dir,
                    "Occ3D gts folder relative to the dataroot")
       ->capture_default_str();
+  CLI::App* synth = data->add_subcommand(
+      "synth", "write a synthetic dataset in the nuScenes format (tables, LiDAR, lidarseg, Occ3D)");
+  datasets::SynthOptions synth_options;
+  std::string synth_out;
+  synth->add_option("--out", synth_out, "dataroot to write")->required();
+  synth->add_option("--preset", synth_options.preset,
+                    "tiny (tests), demo (the demo), trainval (v1.0-trainval scale)")
+      ->capture_default_str();
+  synth->add_option("--scenes", synth_options.scenes, "scenes (default: the preset's)");
+  synth->add_option("--samples", synth_options.samples_per_scene,
+                    "keyframes per scene, 2 Hz (default: the preset's)");
+  synth->add_option("--seed", synth_options.seed, "seed; the same seed gives identical files")
+      ->capture_default_str();
+  synth->add_option("--version", synth_options.version, "version folder name")
+      ->capture_default_str();
+  synth->add_flag("--tables-only", synth_options.tables_only,
+                  "write the tables only, no sensor files");
   CLI::App* inspect = data->add_subcommand("inspect", "summarise one .pcd.bin, _lidarseg.bin or "
                                                       ".npz file");
   std::string inspect_file;
@@ -98,6 +116,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       out << core::describe_fields(core::fields_of(defaults));
     } else if (*info) {
       print_data_info(info_options, out);
+    } else if (*synth) {
+      const auto summary = datasets::write_synth_dataset(synth_options, synth_out);
+      out << fmt::format("wrote {}: {} scenes, {} samples, {} sample_data, {} annotations in "
+                         "{:.1f} s ({:.1f} samples/s)\n",
+                         synth_out, summary.scenes, summary.samples, summary.sample_data,
+                         summary.annotations, summary.seconds,
+                         static_cast<double>(summary.samples) / summary.seconds);
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
     } else if (*bench_loader_command) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: installs missing packages, builds in Release, then runs the demo.
-# Today the demo shows the data path on the nuScenes-format fixture in tests/data: the resolved
-# run config, the dataset index with its statistics, one file of each kind, and the training
-# loader's throughput. It grows into the full QAT vs PTQAT sweep as the pipeline lands.
+# Today the demo generates the synthetic nuScenes-format demo dataset (once; reused when
+# present), prints its statistics, inspects one file of each kind, and measures the training
+# loader on it. It grows into the full QAT vs PTQAT sweep as the pipeline lands.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/install_deps.sh"
@@ -10,21 +10,29 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ptqat="${PTQAT_BUILD_DIR:-$root/build}/runner/ptqat"
 cd "$root"
 
-dataroot=tests/data/devkit-golden
+dataroot=data/synth-demo
 step() { printf '\n== %s\n' "$*"; }
 
 step "ptqat --version"
 "$ptqat" --version
-step "ptqat config show configs/demo.toml --set data.nsweeps=10"
-"$ptqat" config show configs/demo.toml --set data.nsweeps=10
-step "ptqat data info --dataroot $dataroot --version v1.0-mini"
-"$ptqat" data info --dataroot "$dataroot" --version v1.0-mini
+if [[ -f "$dataroot/v1.0-synth/splits.json" ]]; then
+  step "reusing the demo dataset in $dataroot"
+else
+  step "ptqat data synth --out $dataroot --preset demo"
+  rm -rf "$dataroot.partial"
+  "$ptqat" data synth --out "$dataroot.partial" --preset demo
+  mv "$dataroot.partial" "$dataroot"  # complete or absent: an interrupted run starts over
+fi
+step "ptqat data info --dataroot $dataroot --version v1.0-synth"
+"$ptqat" data info --dataroot "$dataroot" --version v1.0-synth
 keyframe=$(ls "$dataroot"/samples/LIDAR_TOP/*.pcd.bin | head -n 1)
-labels=$(ls "$dataroot"/lidarseg/v1.0-mini/*_lidarseg.bin | head -n 1)
-panoptic=$(ls "$dataroot"/panoptic/v1.0-mini/*.npz | head -n 1)
-for file in "$keyframe" "$labels" "$panoptic"; do
+labels=$(ls "$dataroot"/lidarseg/v1.0-synth/*_lidarseg.bin | head -n 1)
+occupancy=$(find "$dataroot/gts" -name labels.npz | sort | head -n 1)
+for file in "$keyframe" "$labels" "$occupancy"; do
   step "ptqat data inspect $file"
   "$ptqat" data inspect "$file"
 done
-step "ptqat bench loader configs/demo.toml --set data.nsweeps=10 (2 epochs)"
-"$ptqat" bench loader configs/demo.toml --set data.nsweeps=10 --batches 12
+step "ptqat config show configs/demo.toml"
+"$ptqat" config show configs/demo.toml
+step "ptqat bench loader configs/demo.toml --batches 20"
+"$ptqat" bench loader configs/demo.toml --batches 20

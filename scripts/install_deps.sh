@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libopenblas-dev libsleef-dev   # OpenBLAS: the reference BLAS is ~15x slower
   libopenmpi-dev openmpi-bin
   libhdf5-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libsimdjson-dev
-  libfmt-dev libzip-dev zlib1g-dev nlohmann-json3-dev libxxhash-dev libeigen3-dev
+  libfmt-dev libzip-dev zlib1g-dev libpng-dev nlohmann-json3-dev libxxhash-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 

@@ -6,4 +6,4 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/install_deps.sh"
 "$root/scripts/build.sh"
 cd "${PTQAT_BUILD_DIR:-$root/build}"
-ctest --output-on-failure --timeout 600 "$@"
+ctest --output-on-failure --timeout 600 --parallel "$(nproc)" "$@"

@@ -48,7 +48,7 @@ TEST(Cli, VersionNamesTheGitRevision) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* command : {"", "config", "config show", "config keys", "data", "data info", "data inspect",
+  for (const char* command : {"", "config", "config show", "config keys", "data", "data info", "data inspect", "data synth",
                               "bench", "bench loader"}) {
     const CliRun run = ptqat(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
@@ -166,6 +166,35 @@ TEST(Cli, BenchLoaderRunsTheTrainingLoaderOnAConfig) {
   // 6 samples in mini_train: 3 batches per epoch, so 4 batches cross into a second epoch.
   EXPECT_TRUE(contains(run.output, "loader: 4 batches, 8 samples")) << run.output;
   EXPECT_TRUE(contains(run.output, "(1 workers")) << run.output;
+}
+
+TEST(Cli, DataSynthWritesADatasetThatDataInfoReads) {
+  testing::TempDir dir;
+  const CliRun synth =
+      ptqat("data synth --out " + dir.file("synth") + " --preset tiny --scenes 2 --samples 2");
+  EXPECT_EQ(synth.exit_code, 0) << synth.output;
+  EXPECT_TRUE(contains(synth.output, "2 scenes, 4 samples, 22 sample_data")) << synth.output;
+  const CliRun info = ptqat("data info --dataroot " + dir.file("synth") + " --version v1.0-synth");
+  EXPECT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_TRUE(contains(info.output, "sample                      4")) << info.output;
+  EXPECT_TRUE(contains(info.output, "Occ3D classes (4 label files)")) << info.output;
+}
+
+TEST(Cli, DataSynthBadInputIsOneLine) {
+  testing::TempDir dir;
+  testing::write_text(dir.path() / "file", "x");
+  const std::pair<std::string, std::string> cases[] = {
+      {"--scenes 0", "--scenes: expected a number of scenes in [1, 9999], got 0"},
+      {"--preset huge", "--preset: expected one of tiny, demo, trainval, got \"huge\""}};
+  for (const auto& [arguments, message] : cases) {
+    const CliRun run = ptqat("data synth --out " + dir.file("out") + " " + arguments);
+    EXPECT_EQ(run.exit_code, 1) << arguments;
+    EXPECT_EQ(run.output, "error: " + message + "\n");
+  }
+  const CliRun unwritable = ptqat("data synth --out " + dir.file("file") + "/out --scenes 1");
+  EXPECT_EQ(unwritable.exit_code, 1);
+  EXPECT_EQ(lines(unwritable.output), 1) << unwritable.output;
+  EXPECT_TRUE(contains(unwritable.output, "cannot create the output folder")) << unwritable.output;
 }
 
 TEST(Cli, UnknownSubcommandFails) {

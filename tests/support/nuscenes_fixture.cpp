@@ -6,43 +6,25 @@
 #include <filesystem>
 #include <fstream>
 
+#include "datasets/categories.h"
 #include "datasets/lidarseg_file.h"
 #include "datasets/occ3d.h"
 #include "datasets/point_cloud_file.h"
 
 namespace ptqat::testing {
 
-namespace {
-
-// The 32 lidarseg categories in category.json 'index' order (NUSCENES.md 5a).
-const char* const kCategories[] = {
-    "noise", "animal", "human.pedestrian.adult", "human.pedestrian.child",
-    "human.pedestrian.construction_worker", "human.pedestrian.personal_mobility",
-    "human.pedestrian.police_officer", "human.pedestrian.stroller",
-    "human.pedestrian.wheelchair", "movable_object.barrier", "movable_object.debris",
-    "movable_object.pushable_pullable", "movable_object.trafficcone",
-    "static_object.bicycle_rack", "vehicle.bicycle", "vehicle.bus.bendy", "vehicle.bus.rigid",
-    "vehicle.car", "vehicle.construction", "vehicle.emergency.ambulance",
-    "vehicle.emergency.police", "vehicle.motorcycle", "vehicle.trailer", "vehicle.truck",
-    "flat.driveable_surface", "flat.other", "flat.sidewalk", "flat.terrain", "static.manmade",
-    "static.other", "static.vegetation", "vehicle.ego"};
-
-const char* const kAttributes[] = {
-    "vehicle.moving",   "vehicle.stopped",     "vehicle.parked",
-    "cycle.with_rider", "cycle.without_rider", "pedestrian.sitting_lying_down",
-    "pedestrian.standing", "pedestrian.moving"};
-
-}  // namespace
-
 Quat yaw_quaternion(double yaw) { return {std::cos(yaw / 2), 0, 0, std::sin(yaw / 2)}; }
 
 NuScenesFixture::NuScenesFixture(Vec3 lidar_translation, Quat lidar_rotation) {
   tables_.has_lidarseg = true;
   int index = 0;
-  for (const char* name : kCategories) {
-    tables_.category.push_back({next_token(), name, std::string("fixture ") + name, index++});
+  for (const auto name : datasets::kStandardCategoryNames) {
+    tables_.category.push_back(
+        {next_token(), std::string(name), "fixture " + std::string(name), index++});
   }
-  for (const char* name : kAttributes) tables_.attribute.push_back({next_token(), name, name});
+  for (const auto name : datasets::kAttributeNames) {
+    tables_.attribute.push_back({next_token(), std::string(name), std::string(name)});
+  }
   const char* levels[] = {"v0-40", "v40-60", "v60-80", "v80-100"};
   for (int v = 0; v < 4; ++v) {
     tables_.visibility.push_back({std::to_string(v + 1), levels[v], levels[v]});

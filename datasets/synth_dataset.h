@@ -1,0 +1,33 @@
+#pragma once
+// `ptqat data synth`: writes a synthetic dataset in exactly the nuScenes on-disk format
+// (tables, LiDAR sweeps, lidarseg, Occ3D, map PNGs, splits.json), which the reader loads like
+// real nuScenes. Deterministic: one seed gives byte-identical output.
+
+#include <cstdint>
+#include <string>
+
+namespace ptqat::datasets {
+
+struct SynthOptions {
+  std::string preset = "tiny";  ///< tiny | demo | trainval
+  int64_t scenes = -1;             ///< -1 = the preset's count
+  int64_t samples_per_scene = -1;  ///< keyframes per scene (2 Hz); -1 = the preset's
+  uint64_t seed = 0;
+  bool tables_only = false;     ///< skip sensor files (LiDAR, lidarseg, Occ3D)
+  std::string version = "v1.0-synth";
+};
+
+/// What was written.
+struct SynthSummary {
+  int64_t scenes = 0, samples = 0, sample_data = 0, annotations = 0;
+  double seconds = 0;
+};
+
+/// Resolves the preset: scene and sample counts, validated. ConfigError on an unknown preset,
+/// scenes < 1 or samples < 2.
+SynthOptions resolve_synth_options(SynthOptions options);
+
+/// Writes the dataset under `out` (created; IoError when it cannot be written).
+SynthSummary write_synth_dataset(const SynthOptions& options, const std::string& out);
+
+}  // namespace ptqat::datasets
