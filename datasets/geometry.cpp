@@ -34,6 +34,22 @@ Eigen::Matrix4d RigidTransform::matrix() const {
   return m;
 }
 
+torch::Tensor transform_points(const torch::Tensor& points, const RigidTransform& transform) {
+  const torch::Tensor input = points.contiguous();
+  const int64_t count = input.size(0), stride = input.size(1);
+  const float* in = input.data_ptr<float>();
+  torch::Tensor output = torch::empty({count, 3}, torch::kFloat32);
+  float* out = output.data_ptr<float>();
+  const Eigen::Matrix4d m = transform.matrix();
+  for (int64_t i = 0; i < count; ++i) {
+    const double x = in[i * stride], y = in[i * stride + 1], z = in[i * stride + 2];
+    for (int r = 0; r < 3; ++r) {
+      out[3 * i + r] = static_cast<float>(m(r, 0) * x + m(r, 1) * y + m(r, 2) * z + m(r, 3));
+    }
+  }
+  return output;
+}
+
 torch::Tensor points_in_box(const torch::Tensor& points, const Eigen::Vector3d& center,
                             const Eigen::Vector3d& wlh, const Eigen::Quaterniond& rotation) {
   // utils/geometry_utils.py points_in_box: corners p1 (0), p_x (4), p_y (1), p_z (3) of

@@ -2,9 +2,9 @@
 // Rigid transforms and quaternions in the nuScenes conventions (NUSCENES.md section 4):
 // quaternions are [w, x, y, z]; calibrated_sensor maps sensor -> ego, ego_pose maps ego -> global.
 
-#include <Eigen/Geometry>
 #include <torch/torch.h>
 
+#include <Eigen/Geometry>
 #include <array>
 
 namespace ptqat::datasets {
@@ -27,6 +27,10 @@ struct RigidTransform {
 };
 
 Eigen::Quaterniond to_eigen(const Quat& q);
+
+/// x, y, z of `points` ([N, >=3] float32) moved by `transform` in float64 (as the devkit does),
+/// as a new [N, 3] float32 tensor. A plain loop: BLAS would spin up threads for a 3x3 product.
+torch::Tensor transform_points(const torch::Tensor& points, const RigidTransform& transform);
 
 /// The devkit's points_in_box: which of `points` ([N, >=3] float32, same frame as the box) lie
 /// inside the box with centre `center`, size `wlh` (length along the box x axis) and rotation

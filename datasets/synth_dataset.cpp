@@ -2,13 +2,15 @@
 
 #include <png.h>
 
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "core/resources.h"
@@ -77,7 +79,8 @@ std::string visibility_of(int64_t points) {
 int64_t estimated_points(const Eigen::Vector3d& wlh, double distance) {
   if (distance > kAnnotationRange) return 0;
   const double area = 0.5 * (wlh.x() + wlh.y()) * wlh.z();
-  return static_cast<int64_t>(std::lround(std::min(4000.0, 1500.0 * area / std::max(1.0, distance * distance))));
+  return static_cast<int64_t>(
+      std::lround(std::min(4000.0, 1500.0 * area / std::max(1.0, distance * distance))));
 }
 
 /// Writes a small semantic-prior mask: the devkit requires every map.json file to exist.
@@ -94,6 +97,189 @@ void write_map_png(const std::string& path) {
   create_parent_folders(path);
   PTQAT_CHECK(png_image_write_to_file(&image, path.c_str(), 0, pixels.data(), 0, nullptr) != 0,
               IoError, "{}: cannot write map PNG: {}", path, image.message);
+}
+
+template <class Record>
+void append(std::vector<Record>& into, std::vector<Record>& from) {
+  into.insert(into.end(), std::make_move_iterator(from.begin()),
+              std::make_move_iterator(from.end()));
+}
+
+/// What every scene shares: options and the records of the common tables.
+struct SceneSpec {
+  uint64_t seed = 0;
+  int64_t samples_per_scene = 0;
+  bool sensors = true;
+  std::string version, out;
+  Token sensor_token;
+  std::map<std::string, Token> category_token, attribute_token;
+
+  double duration() const { return 0.5 * static_cast<double>(samples_per_scene - 1); }
+};
+
+/// Writes scene `s`'s sensor files and returns its records (log, calibrated_sensor, scene,
+/// samples, sample_data, ego poses, instances, annotations, lidarseg). Depends only on (spec, s),
+/// so scenes can be generated in any order and on any thread.
+Tables generate_scene(int64_t s, const SceneSpec& spec) {
+  Tables t;
+  TokenSource tokens(spec.seed, static_cast<uint64_t>(s) + 1);
+  const SynthScene scene = make_synth_scene(s, spec.seed, spec.duration());
+  const int64_t scene_start = kFirstTimestampUs + s * 3'600'000'000LL;  // an hour apart
+
+  LogRecord log{tokens.next(), fmt::format("n{:03d}-synth-{:04d}", s % 1000, s), "n015-synth",
+                "2018-08-01", scene.location};
+  t.log.push_back(log);
+  CalibratedSensorRecord calibration{
+      tokens.next(), spec.sensor_token, kLidarTranslation, kLidarRotation, {}};
+  t.calibrated_sensor.push_back(calibration);
+  const RigidTransform sensor_to_ego = RigidTransform::from(kLidarRotation, kLidarTranslation);
+
+  SceneRecord scene_record;
+  scene_record.token = tokens.next();
+  scene_record.name = scene.name;
+  scene_record.description = "synthetic " + scene.location + " road scene";
+  scene_record.log_token = log.token;
+  scene_record.nbr_samples = spec.samples_per_scene;
+
+  std::vector<Token> sample_tokens(spec.samples_per_scene);
+  for (auto& token : sample_tokens) token = tokens.next();
+  scene_record.first_sample_token = sample_tokens.front();
+  scene_record.last_sample_token = sample_tokens.back();
+  t.scene.push_back(scene_record);
+
+  std::map<size_t, size_t> last_annotation;  // object -> row of its latest annotation
+  std::map<size_t, size_t> instance_row;     // object -> instance row
+  struct Sweep {
+    torch::Tensor points_sensor;
+    RigidTransform sensor_to_global;
+  };
+  std::vector<Sweep> recent;  // the latest sweeps, for Occ3D's mask_lidar
+  Token previous_data;
+  for (int64_t k = 0; k < spec.samples_per_scene; ++k) {
+    const int64_t sweeps = k + 1 < spec.samples_per_scene ? kSweepsPerKeyframe : 1;
+    for (int64_t w = 0; w < sweeps; ++w) {
+      const int64_t timestamp = scene_start + k * 500'000 + w * kSweepIntervalUs;
+      const double time = 1e-6 * static_cast<double>(timestamp - scene_start);
+      const bool keyframe = w == 0;
+      EgoPoseRecord pose{tokens.next(), vec(scene.ego_translation(time)),
+                         yaw_quat(scene.ego_yaw(time)), timestamp};
+      t.ego_pose.push_back(pose);
+      // The same doubles the reader will use: built from the record values.
+      const RigidTransform ego_to_global = RigidTransform::from(pose.rotation, pose.translation);
+      const RigidTransform sensor_to_global = ego_to_global * sensor_to_ego;
+
+      SampleDataRecord data;
+      data.token = tokens.next();
+      data.sample_token =
+          sample_tokens[keyframe ? k : k + 1];  // sweeps belong to the next keyframe
+      data.ego_pose_token = pose.token;
+      data.calibrated_sensor_token = calibration.token;
+      data.timestamp = timestamp;
+      data.is_key_frame = keyframe;
+      data.fileformat = "pcd";
+      data.filename = fmt::format("{}/LIDAR_TOP/{}__LIDAR_TOP__{}.pcd.bin",
+                                  keyframe ? "samples" : "sweeps", log.logfile, timestamp);
+      data.prev_token = previous_data;
+      if (!t.sample_data.empty() && !previous_data.is_null()) {
+        t.sample_data.back().next_token = data.token;
+      }
+      previous_data = data.token;
+
+      torch::Tensor points;
+      torch::Tensor labels;
+      if (spec.sensors) {
+        uint64_t noise_state = spec.seed ^ (static_cast<uint64_t>(s) << 32) ^
+                               static_cast<uint64_t>(t.sample_data.size());
+        std::mt19937_64 rng(split_mix(noise_state));
+        LidarScan scan = cast_lidar(scene, time, sensor_to_global, LidarModel{}, rng);
+        points = scan.points;
+        labels = scan.labels;
+        write_lidar_points(spec.out + "/" + data.filename, points);
+        recent.push_back({points, sensor_to_global});
+        if (static_cast<int64_t>(recent.size()) > kOccupancySweeps) recent.erase(recent.begin());
+      }
+      t.sample_data.push_back(data);
+      if (!keyframe) continue;
+
+      SampleRecord sample;
+      sample.token = sample_tokens[k];
+      sample.timestamp = timestamp;
+      sample.scene_token = scene_record.token;
+      sample.prev_token = k > 0 ? sample_tokens[k - 1] : Token{};
+      sample.next_token = k + 1 < spec.samples_per_scene ? sample_tokens[k + 1] : Token{};
+      t.sample.push_back(sample);
+
+      const RigidTransform global_to_sensor = sensor_to_global.inverse();
+      for (size_t o = 0; o < scene.objects.size(); ++o) {
+        const SynthObject& object = scene.objects[o];
+        if (!object.alive_at(time)) continue;
+        const SynthBox box = object.box_at(time);
+        const double distance = (box.center - scene.ego_translation(time)).head<2>().norm();
+        if (distance > kAnnotationRange) continue;
+        SampleAnnotationRecord ann;
+        ann.token = tokens.next();
+        ann.sample_token = sample.token;
+        ann.translation = vec(box.center);
+        ann.size = vec(box.wlh);
+        ann.rotation = yaw_quat(box.yaw);
+        if (!object.attribute.empty())
+          ann.attribute_tokens = {spec.attribute_token.at(object.attribute)};
+        if (spec.sensors) {
+          // num_lidar_pts as nuScenes defines it: the keyframe's final points inside the box
+          // (devkit points_in_box), with the box moved into the sensor frame as the reader does.
+          const Eigen::Vector3d centre = global_to_sensor.apply(
+              Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
+          const Eigen::Quaterniond rotation = global_to_sensor.rotation * to_eigen(ann.rotation);
+          ann.num_lidar_pts =
+              points_in_box(points, centre, box.wlh, rotation).sum().item<int64_t>();
+        } else {
+          ann.num_lidar_pts = estimated_points(box.wlh, distance);
+        }
+        ann.visibility_token = visibility_of(ann.num_lidar_pts);
+
+        const auto previous = last_annotation.find(o);
+        if (previous == last_annotation.end()) {
+          InstanceRecord instance;
+          instance.token = tokens.next();
+          instance.category_token = spec.category_token.at(object.category);
+          instance.first_annotation_token = ann.token;
+          instance_row[o] = t.instance.size();
+          t.instance.push_back(instance);
+        } else {
+          t.sample_annotation[previous->second].next_token = ann.token;
+          ann.prev_token = t.sample_annotation[previous->second].token;
+        }
+        InstanceRecord& instance = t.instance[instance_row[o]];
+        ann.instance_token = instance.token;
+        instance.last_annotation_token = ann.token;
+        ++instance.nbr_annotations;
+        last_annotation[o] = t.sample_annotation.size();
+        t.sample_annotation.push_back(ann);
+      }
+
+      if (spec.sensors) {
+        const std::string seg_file =
+            "lidarseg/" + spec.version + "/" + data.token.hex() + "_lidarseg.bin";
+        write_lidarseg_labels(spec.out + "/" + seg_file, labels);
+        t.lidarseg.push_back({data.token, data.token, seg_file});
+
+        // Occ3D lives in the keyframe's ego frame; rays of the latest sweeps mark mask_lidar.
+        const RigidTransform global_to_ego = ego_to_global.inverse();
+        std::vector<torch::Tensor> endpoints;
+        std::vector<Eigen::Vector3d> origins;
+        for (const Sweep& sweep : recent) {
+          const RigidTransform to_ego = global_to_ego * sweep.sensor_to_global;
+          endpoints.push_back(transform_points(sweep.points_sensor, to_ego));
+          origins.push_back(to_ego.translation);
+        }
+        const Occ3dLabels occupancy = make_occupancy(scene, time, endpoints, origins);
+        write_occ3d_labels(
+            spec.out + "/gts/" + scene.name + "/" + sample.token.hex() + "/labels.npz", occupancy,
+            /*compress=*/true);
+      }
+    }
+  }
+  return t;
 }
 
 }  // namespace
@@ -138,12 +324,14 @@ SynthSummary write_synth_dataset(const SynthOptions& requested, const std::strin
   std::map<std::string, Token> category_token, attribute_token;
   for (const auto& c : t.category) category_token[c.name] = c.token;
   for (const auto name : kAttributeNames) {
-    t.attribute.push_back({global_tokens.next(), std::string(name), "synthetic " + std::string(name)});
+    t.attribute.push_back(
+        {global_tokens.next(), std::string(name), "synthetic " + std::string(name)});
     attribute_token[std::string(name)] = t.attribute.back().token;
   }
   const char* levels[] = {"v0-40", "v40-60", "v60-80", "v80-100"};
   for (int v = 0; v < 4; ++v) {
-    t.visibility.push_back({std::to_string(v + 1), levels[v], std::string("visibility ") + levels[v]});
+    t.visibility.push_back(
+        {std::to_string(v + 1), levels[v], std::string("visibility ") + levels[v]});
   }
   t.sensor.push_back({global_tokens.next(), "LIDAR_TOP", "lidar"});
   std::map<std::string, MapRecord> maps;
@@ -153,171 +341,53 @@ SynthSummary write_synth_dataset(const SynthOptions& requested, const std::strin
     maps[location] = map;
   }
 
-  const LidarModel lidar_model;
-  const double duration = 0.5 * static_cast<double>(options.samples_per_scene - 1);
-  std::vector<std::string> scene_names;
-  for (int64_t s = 0; s < options.scenes; ++s) {
-    TokenSource tokens(options.seed, static_cast<uint64_t>(s) + 1);
-    const SynthScene scene = make_synth_scene(s, options.seed, duration);
-    scene_names.push_back(scene.name);
-    const int64_t scene_start = kFirstTimestampUs + s * 3'600'000'000LL;  // an hour apart
+  SceneSpec spec;
+  spec.seed = options.seed;
+  spec.samples_per_scene = options.samples_per_scene;
+  spec.sensors = sensors;
+  spec.version = options.version;
+  spec.out = out;
+  spec.sensor_token = t.sensor[0].token;
+  spec.category_token = category_token;
+  spec.attribute_token = attribute_token;
 
-    LogRecord log{tokens.next(), fmt::format("n{:03d}-synth-{:04d}", s % 1000, s), "n015-synth",
-                  "2018-08-01", scene.location};
-    t.log.push_back(log);
-    maps[scene.location].log_tokens.push_back(log.token);
-    CalibratedSensorRecord calibration{tokens.next(), t.sensor[0].token, kLidarTranslation,
-                                       kLidarRotation, {}};
-    t.calibrated_sensor.push_back(calibration);
-    const RigidTransform sensor_to_ego = RigidTransform::from(kLidarRotation, kLidarTranslation);
-
-    SceneRecord scene_record;
-    scene_record.token = tokens.next();
-    scene_record.name = scene.name;
-    scene_record.description = "synthetic " + scene.location + " road scene";
-    scene_record.log_token = log.token;
-    scene_record.nbr_samples = options.samples_per_scene;
-
-    std::vector<Token> sample_tokens(options.samples_per_scene);
-    for (auto& token : sample_tokens) token = tokens.next();
-    scene_record.first_sample_token = sample_tokens.front();
-    scene_record.last_sample_token = sample_tokens.back();
-    t.scene.push_back(scene_record);
-
-    std::map<size_t, size_t> last_annotation;  // object -> row of its latest annotation
-    std::map<size_t, size_t> instance_row;     // object -> instance row
-    struct Sweep {
-      torch::Tensor points_sensor;
-      RigidTransform sensor_to_global;
-    };
-    std::vector<Sweep> recent;  // the latest sweeps, for Occ3D's mask_lidar
-    Token previous_data;
-    for (int64_t k = 0; k < options.samples_per_scene; ++k) {
-      const int64_t sweeps = k + 1 < options.samples_per_scene ? kSweepsPerKeyframe : 1;
-      for (int64_t w = 0; w < sweeps; ++w) {
-        const int64_t timestamp = scene_start + k * 500'000 + w * kSweepIntervalUs;
-        const double time = 1e-6 * static_cast<double>(timestamp - scene_start);
-        const bool keyframe = w == 0;
-        EgoPoseRecord pose{tokens.next(), vec(scene.ego_translation(time)),
-                           yaw_quat(scene.ego_yaw(time)), timestamp};
-        t.ego_pose.push_back(pose);
-        // The same doubles the reader will use: built from the record values.
-        const RigidTransform ego_to_global = RigidTransform::from(pose.rotation, pose.translation);
-        const RigidTransform sensor_to_global = ego_to_global * sensor_to_ego;
-
-        SampleDataRecord data;
-        data.token = tokens.next();
-        data.sample_token = sample_tokens[keyframe ? k : k + 1];  // sweeps belong to the next keyframe
-        data.ego_pose_token = pose.token;
-        data.calibrated_sensor_token = calibration.token;
-        data.timestamp = timestamp;
-        data.is_key_frame = keyframe;
-        data.fileformat = "pcd";
-        data.filename = fmt::format("{}/LIDAR_TOP/{}__LIDAR_TOP__{}.pcd.bin",
-                                    keyframe ? "samples" : "sweeps", log.logfile, timestamp);
-        data.prev_token = previous_data;
-        if (!t.sample_data.empty() && !previous_data.is_null()) {
-          t.sample_data.back().next_token = data.token;
-        }
-        previous_data = data.token;
-
-        torch::Tensor points;
-        torch::Tensor labels;
-        if (sensors) {
-          uint64_t noise_state = options.seed ^ (static_cast<uint64_t>(s) << 32) ^
-                                 static_cast<uint64_t>(t.sample_data.size());
-          std::mt19937_64 rng(split_mix(noise_state));
-          LidarScan scan = cast_lidar(scene, time, sensor_to_global, lidar_model, rng);
-          points = scan.points;
-          labels = scan.labels;
-          write_lidar_points(out + "/" + data.filename, points);
-          recent.push_back({points, sensor_to_global});
-          if (static_cast<int64_t>(recent.size()) > kOccupancySweeps) recent.erase(recent.begin());
-        }
-        t.sample_data.push_back(data);
-        if (!keyframe) continue;
-
-        SampleRecord sample;
-        sample.token = sample_tokens[k];
-        sample.timestamp = timestamp;
-        sample.scene_token = scene_record.token;
-        sample.prev_token = k > 0 ? sample_tokens[k - 1] : Token{};
-        sample.next_token = k + 1 < options.samples_per_scene ? sample_tokens[k + 1] : Token{};
-        t.sample.push_back(sample);
-
-        const RigidTransform global_to_sensor = sensor_to_global.inverse();
-        for (size_t o = 0; o < scene.objects.size(); ++o) {
-          const SynthObject& object = scene.objects[o];
-          if (!object.alive_at(time)) continue;
-          const SynthBox box = object.box_at(time);
-          const double distance =
-              (box.center - scene.ego_translation(time)).head<2>().norm();
-          if (distance > kAnnotationRange) continue;
-          SampleAnnotationRecord ann;
-          ann.token = tokens.next();
-          ann.sample_token = sample.token;
-          ann.translation = vec(box.center);
-          ann.size = vec(box.wlh);
-          ann.rotation = yaw_quat(box.yaw);
-          if (!object.attribute.empty()) ann.attribute_tokens = {attribute_token.at(object.attribute)};
-          if (sensors) {
-            // num_lidar_pts as nuScenes defines it: the keyframe's final points inside the box
-            // (devkit points_in_box), with the box moved into the sensor frame as the reader does.
-            const Eigen::Vector3d centre = global_to_sensor.apply(
-                Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
-            const Eigen::Quaterniond rotation = global_to_sensor.rotation * to_eigen(ann.rotation);
-            ann.num_lidar_pts = points_in_box(points, centre, box.wlh, rotation).sum().item<int64_t>();
-          } else {
-            ann.num_lidar_pts = estimated_points(box.wlh, distance);
-          }
-          ann.visibility_token = visibility_of(ann.num_lidar_pts);
-
-          const auto previous = last_annotation.find(o);
-          if (previous == last_annotation.end()) {
-            InstanceRecord instance;
-            instance.token = tokens.next();
-            instance.category_token = category_token.at(object.category);
-            instance.first_annotation_token = ann.token;
-            instance_row[o] = t.instance.size();
-            t.instance.push_back(instance);
-          } else {
-            t.sample_annotation[previous->second].next_token = ann.token;
-            ann.prev_token = t.sample_annotation[previous->second].token;
-          }
-          InstanceRecord& instance = t.instance[instance_row[o]];
-          ann.instance_token = instance.token;
-          instance.last_annotation_token = ann.token;
-          ++instance.nbr_annotations;
-          last_annotation[o] = t.sample_annotation.size();
-          t.sample_annotation.push_back(ann);
-        }
-
-        if (sensors) {
-          const std::string seg_file = "lidarseg/" + options.version + "/" + data.token.hex() + "_lidarseg.bin";
-          write_lidarseg_labels(out + "/" + seg_file, labels);
-          t.lidarseg.push_back({data.token, data.token, seg_file});
-
-          // Occ3D lives in the keyframe's ego frame; rays of the latest sweeps mark mask_lidar.
-          const RigidTransform global_to_ego = ego_to_global.inverse();
-          std::vector<torch::Tensor> endpoints;
-          std::vector<Eigen::Vector3d> origins;
-          for (const Sweep& sweep : recent) {
-            const RigidTransform to_ego = global_to_ego * sweep.sensor_to_global;
-            const Eigen::Matrix4d m = to_ego.matrix();
-            const auto rotation = torch::tensor({m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1),
-                                                 m(1, 2), m(2, 0), m(2, 1), m(2, 2)},
-                                                torch::kFloat64).reshape({3, 3});
-            const auto translation = torch::tensor({m(0, 3), m(1, 3), m(2, 3)}, torch::kFloat64);
-            const auto xyz = sweep.points_sensor.slice(1, 0, 3).to(torch::kFloat64);
-            endpoints.push_back((xyz.matmul(rotation.t()) + translation).to(torch::kFloat32));
-            origins.push_back(to_ego.translation);
-          }
-          const Occ3dLabels occupancy = make_occupancy(scene, time, endpoints, origins);
-          write_occ3d_labels(out + "/gts/" + scene.name + "/" + sample.token.hex() + "/labels.npz",
-                             occupancy, /*compress=*/true);
-        }
+  // Scenes are independent: generate them on every core, then merge in scene order, so the
+  // output does not depend on the number of threads.
+  std::vector<Tables> parts(static_cast<size_t>(options.scenes));
+  std::vector<std::exception_ptr> errors(parts.size());
+  std::atomic<int64_t> next_scene{0};
+  auto work = [&] {
+    for (int64_t s; (s = next_scene++) < options.scenes;) {
+      try {
+        parts[s] = generate_scene(s, spec);
+      } catch (...) {
+        errors[s] = std::current_exception();
       }
     }
+  };
+  const unsigned threads = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
+                                                           static_cast<unsigned>(options.scenes)));
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) pool.emplace_back(work);
+  for (auto& thread : pool) thread.join();
+  for (const auto& thrown : errors) {
+    if (thrown) std::rethrow_exception(thrown);
+  }
+
+  std::vector<std::string> scene_names;
+  for (Tables& part : parts) {
+    scene_names.push_back(part.scene[0].name);
+    maps[part.log[0].location].log_tokens.push_back(part.log[0].token);
+    append(t.log, part.log);
+    append(t.calibrated_sensor, part.calibrated_sensor);
+    append(t.scene, part.scene);
+    append(t.sample, part.sample);
+    append(t.sample_data, part.sample_data);
+    append(t.ego_pose, part.ego_pose);
+    append(t.instance, part.instance);
+    append(t.sample_annotation, part.sample_annotation);
+    append(t.lidarseg, part.lidarseg);
+    part = Tables{};
   }
 
   for (const char* location : kLocations) {
@@ -330,9 +400,10 @@ SynthSummary write_synth_dataset(const SynthOptions& requested, const std::strin
   write_tables(t, version_dir);
 
   // Custom splits, read by the devkit's rule for names that are not official splits.
-  const auto val_scenes = options.scenes >= 2
-                              ? std::max<int64_t>(1, std::lround(0.15 * static_cast<double>(options.scenes)))
-                              : 0;
+  const auto val_scenes =
+      options.scenes >= 2
+          ? std::max<int64_t>(1, std::lround(0.15 * static_cast<double>(options.scenes)))
+          : 0;
   nlohmann::ordered_json splits;
   const auto train_end = scene_names.end() - val_scenes;
   splits["synth_train"] = std::vector<std::string>(scene_names.begin(), train_end);
