@@ -25,10 +25,11 @@ else
 fi
 step "ptqat data info --dataroot $dataroot --version v1.0-synth"
 "$ptqat" data info --dataroot "$dataroot" --version v1.0-synth
-keyframe=$(ls "$dataroot"/samples/LIDAR_TOP/*.pcd.bin | head -n 1)
-labels=$(ls "$dataroot"/lidarseg/v1.0-synth/*_lidarseg.bin | head -n 1)
-occupancy=$(find "$dataroot/gts" -name labels.npz | sort | head -n 1)
-for file in "$keyframe" "$labels" "$occupancy"; do
+# First file of each kind (globs, not `ls | head`, which dies of SIGPIPE under pipefail).
+keyframes=("$dataroot"/samples/LIDAR_TOP/*.pcd.bin)
+labels=("$dataroot"/lidarseg/v1.0-synth/*_lidarseg.bin)
+occupancy=("$dataroot"/gts/*/*/labels.npz)
+for file in "${keyframes[0]}" "${labels[0]}" "${occupancy[0]}"; do
   step "ptqat data inspect $file"
   "$ptqat" data inspect "$file"
 done
