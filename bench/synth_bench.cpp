@@ -29,7 +29,11 @@ void BM_SynthDemoScenes(benchmark::State& state) {
   state.counters["samples/s"] =
       benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_SynthDemoScenes)->ArgName("scenes")->Arg(2)->Unit(benchmark::kSecond)->UseRealTime()
+BENCHMARK(BM_SynthDemoScenes)
+    ->ArgName("scenes")
+    ->Arg(2)
+    ->Unit(benchmark::kSecond)
+    ->UseRealTime()
     ->Iterations(1);
 
 void BM_CastLidarSweep(benchmark::State& state) {
@@ -37,9 +41,9 @@ void BM_CastLidarSweep(benchmark::State& state) {
   std::mt19937_64 rng(1);
   double t = 0;
   for (auto _ : state) {
-    const RigidTransform pose{Eigen::Quaterniond(Eigen::AngleAxisd(scene.ego_yaw(t),
-                                                                   Eigen::Vector3d::UnitZ())),
-                              scene.ego_translation(t) + Eigen::Vector3d(0.94, 0, 1.84)};
+    const RigidTransform pose{
+        Eigen::Quaterniond(Eigen::AngleAxisd(scene.ego_yaw(t), Eigen::Vector3d::UnitZ())),
+        scene.ego_translation(t) + Eigen::Vector3d(0.94, 0, 1.84)};
     auto scan = cast_lidar(scene, t, pose, LidarModel{}, rng);
     benchmark::DoNotOptimize(scan.points.data_ptr());
     t = t > 19 ? 0 : t + 0.05;

@@ -4,11 +4,16 @@ namespace ptqat::core {
 
 const char* stage_name(Stage stage) {
   switch (stage) {
-    case Stage::kNone: return "none";
-    case Stage::kFloatTrain: return "float_train";
-    case Stage::kCalibrate: return "calibrate";
-    case Stage::kFineTune: return "fine_tune";
-    case Stage::kEvaluate: return "evaluate";
+    case Stage::kNone:
+      return "none";
+    case Stage::kFloatTrain:
+      return "float_train";
+    case Stage::kCalibrate:
+      return "calibrate";
+    case Stage::kFineTune:
+      return "fine_tune";
+    case Stage::kEvaluate:
+      return "evaluate";
   }
   PTQAT_ASSERT(false, "unknown stage {}", static_cast<int>(stage));
 }

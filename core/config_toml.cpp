@@ -65,13 +65,20 @@ bool in_range(double value, RealRange range) {
 
 const char* type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
   }
 }
 
@@ -94,7 +101,9 @@ class KeyCollector final : public ConfigVisitor {
   void field(const FieldInfo& i, std::vector<int64_t>&, IntRange) override { add(i); }
   void field(const FieldInfo& i, std::vector<double>&, RealRange) override { add(i); }
   void field(const FieldInfo& i, std::vector<std::string>&) override { add(i); }
-  void choice(const FieldInfo& i, std::string&, const std::vector<std::string>&) override { add(i); }
+  void choice(const FieldInfo& i, std::string&, const std::vector<std::string>&) override {
+    add(i);
+  }
 
  protected:
   void enter_section(const std::string& dotted) override { sections.insert(dotted); }
@@ -123,7 +132,8 @@ class TomlWriter final : public ConfigVisitor {
   toml::table& table_for(const std::string& dotted) {
     toml::table* table = &root;
     std::string_view rest = dotted;
-    for (size_t dot; (dot = rest.find('.')) != std::string_view::npos; rest.remove_prefix(dot + 1)) {
+    for (size_t dot; (dot = rest.find('.')) != std::string_view::npos;
+         rest.remove_prefix(dot + 1)) {
       const std::string part(rest.substr(0, dot));
       if (!table->contains(part)) table->insert(part, toml::table{});
       table = (*table)[part].as_table();
@@ -227,8 +237,9 @@ class TomlReader final : public ConfigVisitor {
     const std::string expected = "an integer" + describe(range);
     const auto value = node.value_exact<int64_t>();
     if (!value) fail(info, node, expected);
-    PTQAT_CHECK(*value >= range.min && *value <= range.max, ConfigError, "{}: {}: expected {}, got {}",
-                where(info, node), path(info.name), expected, *value);
+    PTQAT_CHECK(*value >= range.min && *value <= range.max, ConfigError,
+                "{}: {}: expected {}, got {}", where(info, node), path(info.name), expected,
+                *value);
     return *value;
   }
   double real(const FieldInfo& info, const toml::node& node, RealRange range) const {
@@ -236,8 +247,8 @@ class TomlReader final : public ConfigVisitor {
     if (!node.is_number()) fail(info, node, expected);
     const double value = node.is_integer() ? static_cast<double>(*node.value_exact<int64_t>())
                                            : *node.value_exact<double>();
-    PTQAT_CHECK(in_range(value, range), ConfigError, "{}: {}: expected {}, got {}", where(info, node),
-                path(info.name), expected, value);
+    PTQAT_CHECK(in_range(value, range), ConfigError, "{}: {}: expected {}, got {}",
+                where(info, node), path(info.name), expected, value);
     return value;
   }
   const toml::array& array(const FieldInfo& info, const toml::node& node,

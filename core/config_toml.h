@@ -56,7 +56,8 @@ std::vector<std::string> field_keys(const ConfigFields& fields);
 template <class Config>
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {}) {
   Config config;
-  ConfigDocument document = path.empty() ? ConfigDocument::empty() : ConfigDocument::from_file(path);
+  ConfigDocument document =
+      path.empty() ? ConfigDocument::empty() : ConfigDocument::from_file(path);
   for (const auto& assignment : overrides) document.apply_override(assignment);
   document.read_into(fields_of(config));
   return config;

@@ -56,8 +56,8 @@ namespace detail {
 }  // namespace ptqat
 
 /// Throws `ErrorType(fmt::format(...))` when `cond` is false; the message is formatted only then.
-#define PTQAT_CHECK(cond, ErrorType, ...)                 \
-  do {                                                    \
+#define PTQAT_CHECK(cond, ErrorType, ...)                   \
+  do {                                                      \
     if (!(cond)) throw ErrorType(fmt::format(__VA_ARGS__)); \
   } while (false)
 
@@ -65,8 +65,8 @@ namespace detail {
 #define PTQAT_FAIL(ErrorType, ...) throw ErrorType(fmt::format(__VA_ARGS__))
 
 /// Internal invariant: failing means a bug in ptqat.
-#define PTQAT_ASSERT(cond, ...)                                                          \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
+#define PTQAT_ASSERT(cond, ...)                                                             \
+  do {                                                                                      \
+    if (!(cond))                                                                            \
       ::ptqat::detail::throw_internal(#cond, __FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
   } while (false)

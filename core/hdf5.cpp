@@ -45,11 +45,10 @@ void write_dataset(const Group& group, const std::string& name, const std::vecto
 
 template <class T>
 std::vector<T> read_dataset(const Group& group, const std::string& name, hid_t type) {
-  Handle dataset(check_id(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT), "H5Dopen2",
-                          group.label(), name),
-                 H5Dclose);
-  Handle space(check_id(H5Dget_space(dataset.id()), "H5Dget_space", group.label(), name),
-               H5Sclose);
+  Handle dataset(
+      check_id(H5Dopen2(group.id(), name.c_str(), H5P_DEFAULT), "H5Dopen2", group.label(), name),
+      H5Dclose);
+  Handle space(check_id(H5Dget_space(dataset.id()), "H5Dget_space", group.label(), name), H5Sclose);
   const hssize_t count = H5Sget_simple_extent_npoints(space.id());
   check_status(static_cast<herr_t>(count < 0 ? -1 : 0), "H5Sget_simple_extent_npoints",
                group.label(), name);
@@ -77,10 +76,11 @@ void Handle::reset() {
 }
 
 Group Group::create_group(const std::string& name) const {
-  return Group(Handle(check_id(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                               "H5Gcreate2", label_, name),
-                      H5Gclose),
-               label_);
+  return Group(
+      Handle(check_id(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "H5Gcreate2", label_, name),
+             H5Gclose),
+      label_);
 }
 
 Group Group::open_group(const std::string& name) const {
@@ -133,10 +133,10 @@ void Group::set_attribute(const std::string& name, const std::string& value) con
   if (H5Aexists(id(), name.c_str()) > 0) {
     check_status(H5Adelete(id(), name.c_str()), "H5Adelete", label_, name);
   }
-  Handle attribute(check_id(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT,
-                                       H5P_DEFAULT),
-                            "H5Acreate2", label_, name),
-                   H5Aclose);
+  Handle attribute(
+      check_id(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+               "H5Acreate2", label_, name),
+      H5Aclose);
   check_status(H5Awrite(attribute.id(), type.id(), value.data()), "H5Awrite", label_, name);
 }
 
@@ -162,10 +162,10 @@ File File::create(const std::string& path) {
 
 File File::open_read_only(const std::string& path) {
   silence_hdf5_errors();
-  return File(Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen", path,
-                              "/"),
-                     H5Fclose),
-              path);
+  return File(
+      Handle(check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen", path, "/"),
+             H5Fclose),
+      path);
 }
 
 void File::flush() const {

@@ -9,7 +9,8 @@ void RuntimeConfig::visit(ConfigVisitor& v) {
   v.section("runtime", [&] {
     v.choice({"device", "where tensors live: auto (GPU when visible), cpu or cuda", Stage::kNone},
              device,
-             {{DeviceSetting::kAuto, "auto"}, {DeviceSetting::kCpu, "cpu"},
+             {{DeviceSetting::kAuto, "auto"},
+              {DeviceSetting::kCpu, "cpu"},
               {DeviceSetting::kCuda, "cuda"}});
     v.field({"threads", "intra-op threads per rank; 0 = cores / ranks on the node", Stage::kNone},
             threads, IntRange{0, 1024});

@@ -3,11 +3,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace ptqat::core {
@@ -73,8 +72,9 @@ std::string canonical_form(const ConfigFields& fields, Stage stage) {
 
 std::string stage_key(const ConfigFields& fields, Stage stage, const std::string& parent_key) {
   PTQAT_ASSERT(stage != Stage::kNone, "stage_key of Stage::kNone");
-  const std::string text = fmt::format("ptqat stage key v1\nstage={}\nparent={}\n{}",
-                                       stage_name(stage), parent_key, canonical_form(fields, stage));
+  const std::string text =
+      fmt::format("ptqat stage key v1\nstage={}\nparent={}\n{}", stage_name(stage), parent_key,
+                  canonical_form(fields, stage));
   const XXH128_hash_t hash = XXH3_128bits(text.data(), text.size());
   return fmt::format("{:016x}{:016x}", hash.high64, hash.low64);
 }

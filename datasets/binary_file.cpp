@@ -18,7 +18,6 @@ std::string errno_text(int error) {
 
 }  // namespace
 
-
 InputFile::InputFile(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   PTQAT_CHECK(file_ != nullptr, IoError, "{}: cannot open for reading: {}", path,

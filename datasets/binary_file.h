@@ -9,7 +9,6 @@
 
 namespace ptqat::datasets {
 
-
 /// A binary file opened for reading in one piece: its size is known up front so that the caller
 /// can allocate the destination (a tensor) and fill it with a single fread. Shared by the raw
 /// nuScenes formats (.pcd.bin, _lidarseg.bin). Errors are IoError naming the file.

@@ -20,12 +20,12 @@ void DataConfig::visit(core::ConfigVisitor& v) {
             nsweeps, core::IntRange{1, 30});
     v.field({"lidarseg", "load lidarseg point labels of the keyframe", Stage::kFloatTrain},
             lidarseg);
-    v.field({"occupancy", "load Occ3D labels (gts/<scene>/<sample>/labels.npz)",
-             Stage::kFloatTrain},
-            occupancy);
-    v.field({"occupancy_dir", "Occ3D gts folder, relative to dataroot unless absolute",
-             Stage::kNone},
-            occupancy_dir);
+    v.field(
+        {"occupancy", "load Occ3D labels (gts/<scene>/<sample>/labels.npz)", Stage::kFloatTrain},
+        occupancy);
+    v.field(
+        {"occupancy_dir", "Occ3D gts folder, relative to dataroot unless absolute", Stage::kNone},
+        occupancy_dir);
   });
 }
 

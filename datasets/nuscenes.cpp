@@ -1,11 +1,10 @@
 #include "datasets/nuscenes.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
@@ -39,8 +38,9 @@ struct Resolver {
   Row operator()(const TokenRows& rows, const Token& key, const char* table, const Token& owner,
                  const char* field, const char* target, bool nullable = false) const {
     if (key.is_null()) {
-      PTQAT_CHECK(nullable, DataError, "{}/{}.json: record {}: {} is empty (expected a token of {})",
-                  version_dir, table, owner.hex(), field, target);
+      PTQAT_CHECK(nullable, DataError,
+                  "{}/{}.json: record {}: {} is empty (expected a token of {})", version_dir, table,
+                  owner.hex(), field, target);
       return kNoRow;
     }
     const auto it = rows.find(key);
@@ -92,8 +92,8 @@ void NuScenes::resolve() {
   const TokenRows scene = index_by_token(t.scene, version_dir_ + "/scene.json");
 
   for (auto& r : t.instance) {
-    r.category = resolve(category, r.category_token, "instance", r.token, "category_token",
-                         "category.json");
+    r.category =
+        resolve(category, r.category_token, "instance", r.token, "category_token", "category.json");
   }
   for (auto& r : t.calibrated_sensor) {
     r.sensor = resolve(sensor, r.sensor_token, "calibrated_sensor", r.token, "sensor_token",
@@ -103,8 +103,8 @@ void NuScenes::resolve() {
     r.log = resolve(log, r.log_token, "scene", r.token, "log_token", "log.json");
     r.first_sample = resolve(sample, r.first_sample_token, "scene", r.token, "first_sample_token",
                              "sample.json");
-    r.last_sample = resolve(sample, r.last_sample_token, "scene", r.token, "last_sample_token",
-                            "sample.json");
+    r.last_sample =
+        resolve(sample, r.last_sample_token, "scene", r.token, "last_sample_token", "sample.json");
   }
   for (auto& r : t.sample) {
     r.scene = resolve(scene, r.scene_token, "sample", r.token, "scene_token", "scene.json");
@@ -113,8 +113,8 @@ void NuScenes::resolve() {
   }
   for (size_t i = 0; i < t.sample_data.size(); ++i) {
     auto& r = t.sample_data[i];
-    r.sample = resolve(sample, r.sample_token, "sample_data", r.token, "sample_token",
-                       "sample.json");
+    r.sample =
+        resolve(sample, r.sample_token, "sample_data", r.token, "sample_token", "sample.json");
     r.ego_pose = resolve(ego_pose, r.ego_pose_token, "sample_data", r.token, "ego_pose_token",
                          "ego_pose.json");
     r.calibrated_sensor = resolve(calibrated, r.calibrated_sensor_token, "sample_data", r.token,
@@ -125,22 +125,23 @@ void NuScenes::resolve() {
                      true);
     // sample.data[channel] holds the keyframe sample_data of each channel.
     const auto& channel = t.sensor[t.calibrated_sensor[r.calibrated_sensor].sensor].channel;
-    if (r.is_key_frame && channel == "LIDAR_TOP") t.sample[r.sample].lidar_top = static_cast<Row>(i);
+    if (r.is_key_frame && channel == "LIDAR_TOP")
+      t.sample[r.sample].lidar_top = static_cast<Row>(i);
   }
   for (size_t i = 0; i < t.sample_annotation.size(); ++i) {
     auto& r = t.sample_annotation[i];
     r.sample = resolve(sample, r.sample_token, "sample_annotation", r.token, "sample_token",
                        "sample.json");
-    r.instance = resolve(instance, r.instance_token, "sample_annotation", r.token,
-                         "instance_token", "instance.json");
+    r.instance = resolve(instance, r.instance_token, "sample_annotation", r.token, "instance_token",
+                         "instance.json");
     r.prev = resolve(annotation, r.prev_token, "sample_annotation", r.token, "prev",
                      "sample_annotation.json", true);
     r.next = resolve(annotation, r.next_token, "sample_annotation", r.token, "next",
                      "sample_annotation.json", true);
     r.attributes.clear();
     for (const Token& a : r.attribute_tokens) {
-      r.attributes.push_back(resolve(attribute, a, "sample_annotation", r.token,
-                                     "attribute_tokens", "attribute.json"));
+      r.attributes.push_back(resolve(attribute, a, "sample_annotation", r.token, "attribute_tokens",
+                                     "attribute.json"));
     }
     // sample.anns keeps sample_annotation.json order: it breaks ties in metric matching.
     t.sample[r.sample].annotations.push_back(static_cast<Row>(i));
@@ -288,13 +289,12 @@ SampleBoxes NuScenes::lidar_boxes(Row sample) const {
         Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
     const double yaw = quaternion_yaw(global_to_lidar.rotation * to_eigen(ann.rotation));
     const Eigen::Vector3d velocity = global_to_lidar.rotation * box_velocity(row);
-    const double values[9] = {centre.x(),   centre.y(),   centre.z(), ann.size[0], ann.size[1],
-                              ann.size[2],  yaw,          velocity.x(), velocity.y()};
+    const double values[9] = {centre.x(),  centre.y(), centre.z(),   ann.size[0], ann.size[1],
+                              ann.size[2], yaw,        velocity.x(), velocity.y()};
     boxes.insert(boxes.end(), std::begin(values), std::end(values));
     labels.push_back(label);
-    attributes.push_back(ann.attributes.empty()
-                             ? -1
-                             : attribute_index(tables_.attribute[ann.attributes[0]].name));
+    attributes.push_back(
+        ann.attributes.empty() ? -1 : attribute_index(tables_.attribute[ann.attributes[0]].name));
     num_points.push_back(ann.num_lidar_pts);
   }
   SampleBoxes out;

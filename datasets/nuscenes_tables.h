@@ -77,7 +77,7 @@ struct SampleRecord {
   Token token, scene_token, prev_token, next_token;
   int64_t timestamp = 0;
   Row scene = kNoRow, prev = kNoRow, next = kNoRow;
-  Row lidar_top = kNoRow;     ///< the LIDAR_TOP keyframe sample_data (sample.data['LIDAR_TOP'])
+  Row lidar_top = kNoRow;        ///< the LIDAR_TOP keyframe sample_data (sample.data['LIDAR_TOP'])
   std::vector<Row> annotations;  ///< sample.anns, in sample_annotation.json order
 };
 

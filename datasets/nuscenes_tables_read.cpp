@@ -142,7 +142,8 @@ std::vector<Record> read_table(const std::string& version_dir, const std::string
       for (auto member : object) {
         od::field field;
         std::string_view key;
-        if (const auto error = std::move(member).get(field); error) throw simdjson::simdjson_error(error);
+        if (const auto error = std::move(member).get(field); error)
+          throw simdjson::simdjson_error(error);
         if (const auto error = field.unescaped_key().get(key); error) {
           throw simdjson::simdjson_error(error);
         }
@@ -173,9 +174,9 @@ std::vector<Record> read_table(const std::string& version_dir, const std::string
   return records;
 }
 
-#define PTQAT_FIELD(Record, json_name, expression)                                 \
-  Field<Record> {                                                                 \
-    json_name, [](od::value& v, Record& r, const Context& c) { expression; }       \
+#define PTQAT_FIELD(Record, json_name, expression)                           \
+  Field<Record> {                                                            \
+    json_name, [](od::value& v, Record& r, const Context& c) { expression; } \
   }
 
 }  // namespace
@@ -199,16 +200,17 @@ Tables read_tables(const std::string& version_dir) {
   t.category = read_table(version_dir, "category", category_fields);
 
   using Att = AttributeRecord;
-  t.attribute = read_table<Att>(version_dir, "attribute",
-                                {PTQAT_FIELD(Att, "token", r.token = get_token(v, c)),
-                                 PTQAT_FIELD(Att, "name", r.name = get_string(v, c)),
-                                 PTQAT_FIELD(Att, "description", r.description = get_string(v, c))});
+  t.attribute =
+      read_table<Att>(version_dir, "attribute",
+                      {PTQAT_FIELD(Att, "token", r.token = get_token(v, c)),
+                       PTQAT_FIELD(Att, "name", r.name = get_string(v, c)),
+                       PTQAT_FIELD(Att, "description", r.description = get_string(v, c))});
   using Vis = VisibilityRecord;
-  t.visibility = read_table<Vis>(
-      version_dir, "visibility",
-      {PTQAT_FIELD(Vis, "token", r.token = get_string(v, c)),
-       PTQAT_FIELD(Vis, "level", r.level = get_string(v, c)),
-       PTQAT_FIELD(Vis, "description", r.description = get_string(v, c))});
+  t.visibility =
+      read_table<Vis>(version_dir, "visibility",
+                      {PTQAT_FIELD(Vis, "token", r.token = get_string(v, c)),
+                       PTQAT_FIELD(Vis, "level", r.level = get_string(v, c)),
+                       PTQAT_FIELD(Vis, "description", r.description = get_string(v, c))});
   using Ins = InstanceRecord;
   t.instance = read_table<Ins>(
       version_dir, "instance",
@@ -276,20 +278,20 @@ Tables read_tables(const std::string& version_dir) {
        PTQAT_FIELD(SD, "prev", r.prev_token = get_token(v, c)),
        PTQAT_FIELD(SD, "next", r.next_token = get_token(v, c))});
   using Ann = SampleAnnotationRecord;
-  t.sample_annotation = read_table<Ann>(
-      version_dir, "sample_annotation",
-      {PTQAT_FIELD(Ann, "token", r.token = get_token(v, c)),
-       PTQAT_FIELD(Ann, "sample_token", r.sample_token = get_token(v, c)),
-       PTQAT_FIELD(Ann, "instance_token", r.instance_token = get_token(v, c)),
-       PTQAT_FIELD(Ann, "visibility_token", r.visibility_token = get_string(v, c)),
-       PTQAT_FIELD(Ann, "attribute_tokens", r.attribute_tokens = get_tokens(v, c)),
-       PTQAT_FIELD(Ann, "translation", r.translation = get_fixed<3>(v, c)),
-       PTQAT_FIELD(Ann, "size", r.size = get_fixed<3>(v, c)),
-       PTQAT_FIELD(Ann, "rotation", r.rotation = get_fixed<4>(v, c)),
-       PTQAT_FIELD(Ann, "prev", r.prev_token = get_token(v, c)),
-       PTQAT_FIELD(Ann, "next", r.next_token = get_token(v, c)),
-       PTQAT_FIELD(Ann, "num_lidar_pts", r.num_lidar_pts = get_int(v, c)),
-       PTQAT_FIELD(Ann, "num_radar_pts", r.num_radar_pts = get_int(v, c))});
+  t.sample_annotation =
+      read_table<Ann>(version_dir, "sample_annotation",
+                      {PTQAT_FIELD(Ann, "token", r.token = get_token(v, c)),
+                       PTQAT_FIELD(Ann, "sample_token", r.sample_token = get_token(v, c)),
+                       PTQAT_FIELD(Ann, "instance_token", r.instance_token = get_token(v, c)),
+                       PTQAT_FIELD(Ann, "visibility_token", r.visibility_token = get_string(v, c)),
+                       PTQAT_FIELD(Ann, "attribute_tokens", r.attribute_tokens = get_tokens(v, c)),
+                       PTQAT_FIELD(Ann, "translation", r.translation = get_fixed<3>(v, c)),
+                       PTQAT_FIELD(Ann, "size", r.size = get_fixed<3>(v, c)),
+                       PTQAT_FIELD(Ann, "rotation", r.rotation = get_fixed<4>(v, c)),
+                       PTQAT_FIELD(Ann, "prev", r.prev_token = get_token(v, c)),
+                       PTQAT_FIELD(Ann, "next", r.next_token = get_token(v, c)),
+                       PTQAT_FIELD(Ann, "num_lidar_pts", r.num_lidar_pts = get_int(v, c)),
+                       PTQAT_FIELD(Ann, "num_radar_pts", r.num_radar_pts = get_int(v, c))});
   using Map = MapRecord;
   t.map = read_table<Map>(version_dir, "map",
                           {PTQAT_FIELD(Map, "token", r.token = get_token(v, c)),

@@ -2,10 +2,9 @@
 // nlohmann's ordered_json keeps the devkit's field order, and its float output is the shortest
 // round-trip form, so equal tables give byte-identical files.
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "datasets/nuscenes_tables.h"

@@ -27,8 +27,8 @@ struct SampleBoxes {
 
 /// A keyframe with its LiDAR sweeps and whatever labels the dataset has.
 struct Sample {
-  std::string token;        ///< sample token (32 hex)
-  std::string scene_name;   ///< e.g. "scene-0103"
+  std::string token;       ///< sample token (32 hex)
+  std::string scene_name;  ///< e.g. "scene-0103"
   int64_t timestamp_us = 0;
   /// [N, 5] float32: x, y, z (keyframe LIDAR_TOP frame, m), intensity, time lag (s, >= 0).
   /// The keyframe's points come first, in file order, then the older sweeps.

@@ -9,11 +9,11 @@
 namespace ptqat::datasets {
 
 struct SynthOptions {
-  std::string preset = "tiny";  ///< tiny | demo | trainval
+  std::string preset = "tiny";     ///< tiny | demo | trainval
   int64_t scenes = -1;             ///< -1 = the preset's count
   int64_t samples_per_scene = -1;  ///< keyframes per scene (2 Hz); -1 = the preset's
   uint64_t seed = 0;
-  bool tables_only = false;     ///< skip sensor files (LiDAR, lidarseg, Occ3D)
+  bool tables_only = false;  ///< skip sensor files (LiDAR, lidarseg, Occ3D)
   std::string version = "v1.0-synth";
 };
 

@@ -23,8 +23,9 @@ std::string version_text() {
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"ptqat: hybrid post-training / quantization-aware training of 3D perception "
-               "networks on nuScenes"};
+  CLI::App app{
+      "ptqat: hybrid post-training / quantization-aware training of 3D perception "
+      "networks on nuScenes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", version_text());
   std::string log_level = "info";
@@ -39,16 +40,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   show->add_option("file", config_file, "TOML config (defaults when omitted)");
   show->add_option("--set", overrides, "override a key: --set data.nsweeps=5 (repeatable)");
 
-  CLI::App* keys = config->add_subcommand("keys", "list every config key: type, range, default, "
-                                                   "stage and what it does");
+  CLI::App* keys = config->add_subcommand("keys",
+                                          "list every config key: type, range, default, "
+                                          "stage and what it does");
 
   // ptqat data info / inspect
-  CLI::App* data = app.add_subcommand("data", "inspect nuScenes-format data")->require_subcommand(1);
+  CLI::App* data =
+      app.add_subcommand("data", "inspect nuScenes-format data")->require_subcommand(1);
   CLI::App* info = data->add_subcommand("info", "index a dataset and print its statistics");
   DataInfoOptions info_options;
   info->add_option("--dataroot", info_options.dataroot, "folder holding <version>/")->required();
-  info->add_option("--version", info_options.version, "version folder, e.g. v1.0-mini")
-      ->required();
+  info->add_option("--version", info_options.version, "version folder, e.g. v1.0-mini")->required();
   info->add_option("--max-samples", info_options.max_samples,
                    "keyframes read for point and label statistics")
       ->capture_default_str()
@@ -61,8 +63,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   datasets::SynthOptions synth_options;
   std::string synth_out;
   synth->add_option("--out", synth_out, "dataroot to write")->required();
-  synth->add_option("--preset", synth_options.preset,
-                    "tiny (tests), demo (the demo), trainval (v1.0-trainval scale)")
+  synth
+      ->add_option("--preset", synth_options.preset,
+                   "tiny (tests), demo (the demo), trainval (v1.0-trainval scale)")
       ->capture_default_str();
   synth->add_option("--scenes", synth_options.scenes, "scenes (default: the preset's)");
   synth->add_option("--samples", synth_options.samples_per_scene,
@@ -73,17 +76,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->capture_default_str();
   synth->add_flag("--tables-only", synth_options.tables_only,
                   "write the tables only, no sensor files");
-  CLI::App* inspect = data->add_subcommand("inspect", "summarise one .pcd.bin, _lidarseg.bin or "
-                                                      ".npz file");
+  CLI::App* inspect = data->add_subcommand("inspect",
+                                           "summarise one .pcd.bin, _lidarseg.bin or "
+                                           ".npz file");
   std::string inspect_file;
   inspect->add_option("file", inspect_file, "the file")->required();
 
   // ptqat bench loader [FILE] [--set ...] [--batches N]
-  CLI::App* bench = app.add_subcommand("bench", "measure pipeline throughput on your config and "
-                                                "data")->require_subcommand(1);
+  CLI::App* bench = app.add_subcommand("bench",
+                                       "measure pipeline throughput on your config and "
+                                       "data")
+                        ->require_subcommand(1);
   CLI::App* bench_loader_command =
-      bench->add_subcommand("loader", "samples/s of the training loader (read, aggregate sweeps, "
-                                      "augment, pillarize, collate)");
+      bench->add_subcommand("loader",
+                            "samples/s of the training loader (read, aggregate sweeps, "
+                            "augment, pillarize, collate)");
   std::string bench_config;
   std::vector<std::string> bench_overrides;
   int64_t bench_batches = 0;
@@ -118,11 +125,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       print_data_info(info_options, out);
     } else if (*synth) {
       const auto summary = datasets::write_synth_dataset(synth_options, synth_out);
-      out << fmt::format("wrote {}: {} scenes, {} samples, {} sample_data, {} annotations in "
-                         "{:.1f} s ({:.1f} samples/s)\n",
-                         synth_out, summary.scenes, summary.samples, summary.sample_data,
-                         summary.annotations, summary.seconds,
-                         static_cast<double>(summary.samples) / summary.seconds);
+      out << fmt::format(
+          "wrote {}: {} scenes, {} samples, {} sample_data, {} annotations in "
+          "{:.1f} s ({:.1f} samples/s)\n",
+          synth_out, summary.scenes, summary.samples, summary.sample_data, summary.annotations,
+          summary.seconds, static_cast<double>(summary.samples) / summary.seconds);
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
     } else if (*bench_loader_command) {

@@ -41,9 +41,8 @@ void print_histogram(const torch::Tensor& labels, int64_t bins, NameOf name_of, 
 std::string occ_class_name(int64_t value) {
   if (value == datasets::kOccFreeClass) return "free";
   if (value == 0) return "others";
-  return value < datasets::kNumLidarsegClasses
-             ? std::string(datasets::kLidarsegClassNames[value])
-             : "?";
+  return value < datasets::kNumLidarsegClasses ? std::string(datasets::kLidarsegClassNames[value])
+                                               : "?";
 }
 
 void print_occupancy(const datasets::Occ3dLabels& labels, std::ostream& out) {
@@ -62,8 +61,8 @@ void print_points(const torch::Tensor& points, std::ostream& out) {
   const char* columns[] = {"x", "y", "z", "intensity", "ring"};
   const auto min = std::get<0>(points.min(0)), max = std::get<0>(points.max(0));
   for (int64_t c = 0; c < points.size(1); ++c) {
-    out << fmt::format("  {:<10} min {:>10.3f}  max {:>10.3f}\n", columns[c],
-                       min[c].item<float>(), max[c].item<float>());
+    out << fmt::format("  {:<10} min {:>10.3f}  max {:>10.3f}\n", columns[c], min[c].item<float>(),
+                       max[c].item<float>());
   }
 }
 
@@ -75,7 +74,8 @@ void print_data_file_summary(const std::string& path, std::ostream& result) {
   if (ends_with(path, "_lidarseg.bin")) {
     const torch::Tensor labels = datasets::read_lidarseg_labels(path, -1);
     out << fmt::format("lidarseg labels: {} (category.json index values)\n", labels.size(0));
-    print_histogram(labels, 32, [](int64_t) { return ""; }, out);
+    print_histogram(
+        labels, 32, [](int64_t) { return ""; }, out);
   } else if (ends_with(path, ".pcd.bin")) {
     print_points(datasets::read_lidar_points(path), out);
   } else if (ends_with(path, ".npz")) {
@@ -88,8 +88,8 @@ void print_data_file_summary(const std::string& path, std::ostream& result) {
       }
     }
   } else {
-    PTQAT_FAIL(ConfigError,
-               "{}: expected a LiDAR .pcd.bin, a _lidarseg.bin or an Occ3D labels.npz", path);
+    PTQAT_FAIL(ConfigError, "{}: expected a LiDAR .pcd.bin, a _lidarseg.bin or an Occ3D labels.npz",
+               path);
   }
   result << "file: " << path << "\n" << out.str();
 }
@@ -151,14 +151,15 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out) {
     if (std::filesystem::exists(occ_path)) {
       occupancy.push_back(datasets::read_occ3d_labels(occ_path).semantics);
     }
-    const int64_t n = datasets::read_lidar_points(nusc.path_of(t.sample_data[data].filename)).size(0);
+    const int64_t n =
+        datasets::read_lidar_points(nusc.path_of(t.sample_data[data].filename)).size(0);
     points += n;
     min_points = std::min(min_points, n);
     max_points = std::max(max_points, n);
     if (const Row seg = nusc.lidarseg_of(data); seg != kNoRow) {
       const auto fine = datasets::read_lidarseg_labels(nusc.path_of(t.lidarseg[seg].filename), n);
-      const auto lut = torch::from_blob(const_cast<uint8_t*>(nusc.lidarseg_lut().data()), {256},
-                                        torch::kUInt8);
+      const auto lut =
+          torch::from_blob(const_cast<uint8_t*>(nusc.lidarseg_lut().data()), {256}, torch::kUInt8);
       coarse_labels.push_back(lut.index_select(0, fine.to(torch::kInt64)));
     }
   }
@@ -167,8 +168,9 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out) {
                      min_points, max_points);
   if (!coarse_labels.empty()) {
     out << "lidarseg labels (16 challenge classes, 0 = ignore):\n";
-    print_histogram(torch::cat(coarse_labels), datasets::kNumLidarsegClasses,
-                    [](int64_t v) { return std::string(datasets::kLidarsegClassNames[v]); }, out);
+    print_histogram(
+        torch::cat(coarse_labels), datasets::kNumLidarsegClasses,
+        [](int64_t v) { return std::string(datasets::kLidarsegClassNames[v]); }, out);
   }
   if (!occupancy.empty()) {
     out << fmt::format("Occ3D classes ({} label files):\n", occupancy.size());

@@ -1,7 +1,6 @@
-#include "core/config_toml.h"
-
 #include <gtest/gtest.h>
 
+#include "core/config_toml.h"
 #include "tests/core/example_config.h"
 #include "tests/support/temp_dir.h"
 
@@ -56,7 +55,8 @@ method = "qat"
 
 TEST(Config, UnknownKeyNamesFileLineKeyAndClosestValidKey) {
   const std::string message = error_of("[data]\nnsweps = 3\n");
-  EXPECT_EQ(message, "example.toml:2: unknown key 'data.nsweps' (closest valid key: 'data.nsweeps')");
+  EXPECT_EQ(message,
+            "example.toml:2: unknown key 'data.nsweps' (closest valid key: 'data.nsweeps')");
 }
 
 TEST(Config, UnknownSectionIsAnError) {

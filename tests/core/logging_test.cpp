@@ -6,9 +6,7 @@
 
 namespace ptqat::core {
 
-TEST(Logging, UnknownLevelIsAConfigError) {
-  EXPECT_THROW(init_logging("loud"), ConfigError);
-}
+TEST(Logging, UnknownLevelIsAConfigError) { EXPECT_THROW(init_logging("loud"), ConfigError); }
 
 TEST(Logging, OtherRanksOnlyWarnUnlessDebugging) {
   init_logging("info", 1, 4);

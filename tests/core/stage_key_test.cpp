@@ -55,8 +55,9 @@ TEST(StageKey, SameMeaningGivesSameKey) {
 }
 
 TEST(StageKey, PathsThreadsAndLogLevelNeverChangeAKey) {
-  const std::string text = "[data]\ndataroot = \"/elsewhere\"\n[runtime]\nthreads = 7\n"
-                           "log_level = \"debug\"\n";
+  const std::string text =
+      "[data]\ndataroot = \"/elsewhere\"\n[runtime]\nthreads = 7\n"
+      "log_level = \"debug\"\n";
   for (Stage stage : {Stage::kFloatTrain, Stage::kCalibrate, Stage::kFineTune, Stage::kEvaluate}) {
     EXPECT_EQ(key(text, stage, "p"), key("", stage, "p")) << stage_name(stage);
   }
@@ -69,8 +70,7 @@ TEST(StageKey, EveryResultChangingFieldChangesItsStagesKey) {
   EXPECT_NE(key("[data]\nclasses = [\"truck\", \"car\"]\n"), base);  // order is meaning
   EXPECT_NE(key("[train]\nlearning_rate = 0.0011\n"), base);
   EXPECT_NE(key("[train]\nflip = false\n"), base);
-  EXPECT_NE(key("[quant]\nbits = [4, 4]\n", Stage::kCalibrate),
-            key("", Stage::kCalibrate));
+  EXPECT_NE(key("[quant]\nbits = [4, 4]\n", Stage::kCalibrate), key("", Stage::kCalibrate));
   EXPECT_NE(key("[quant]\nmethod = \"qat\"\n", Stage::kFineTune), key("", Stage::kFineTune));
 }
 

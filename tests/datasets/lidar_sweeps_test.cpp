@@ -30,7 +30,8 @@ struct SweepScene {
     fixture.set_points(fixture.keyframe_of(sample),
                        torch::tensor({{0.5f, 0.5f, 0.f, 7.f, 3.f}, {2.f, 3.f, 4.f, 9.f, 5.f}}));
     // (5, 0, 0) in the newer sweep; (0.5, 0.5, 0) is within 1 m and must be dropped.
-    fixture.set_points(newer, torch::tensor({{5.f, 0.f, 0.f, 1.f, 2.f}, {0.5f, 0.5f, 0.f, 1.f, 2.f}}));
+    fixture.set_points(newer,
+                       torch::tensor({{5.f, 0.f, 0.f, 1.f, 2.f}, {0.5f, 0.5f, 0.f, 1.f, 2.f}}));
     fixture.set_points(older, torch::tensor({{5.f, 0.f, 0.f, 2.f, 2.f}}));
     fixture.write(dir.path().string());
     nusc = std::make_unique<NuScenes>(dir.path().string(), "v1.0-mini");

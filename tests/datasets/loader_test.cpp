@@ -112,7 +112,10 @@ TEST(Loader, TwoRanksSplitTheShardWithEqualSteps) {
   for (const auto* rank : {&rank0, &rank1}) {
     for (const Batch& batch : *rank) {
       for (int64_t i = 0; i < batch.size(); ++i) {
-        if (batch.padding[i]) ++padded; else EXPECT_TRUE(real.insert(batch.tokens[i]).second);
+        if (batch.padding[i])
+          ++padded;
+        else
+          EXPECT_TRUE(real.insert(batch.tokens[i]).second);
       }
     }
   }

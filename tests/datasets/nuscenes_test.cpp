@@ -149,14 +149,12 @@ TEST(NuScenes, OfficialSplitsSelectScenesInListOrderAndCustomSplitsComeFromSplit
   EXPECT_EQ(nusc.split_scene_names("mini_train"), std::vector<std::string>{"scene-0061"});
   EXPECT_EQ(nusc.split_scene_names("mini_val"),
             (std::vector<std::string>{"scene-0103", "scene-0916"}));
-  EXPECT_EQ(nusc.split_scene_names("tiny"),
-            (std::vector<std::string>{"scene-0916", "scene-0103"}));
+  EXPECT_EQ(nusc.split_scene_names("tiny"), (std::vector<std::string>{"scene-0916", "scene-0103"}));
   // Samples follow the scenes' order, then each scene's linked list.
   EXPECT_EQ(nusc.split_samples("tiny"), (std::vector<Row>{6, 7, 8, 0, 1, 2}));
   EXPECT_NE(error_of([&] { nusc.split_samples("nope"); }).find("no split 'nope'"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { nusc.split_samples("test"); }).find("selects none"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { nusc.split_samples("test"); }).find("selects none"), std::string::npos);
 }
 
 TEST(NuScenes, LidarsegLookupFollowsTheOfficial32To16Mapping) {
@@ -164,8 +162,8 @@ TEST(NuScenes, LidarsegLookupFollowsTheOfficial32To16Mapping) {
   testing::standard_fixture({"scene-0061"}, 1, 0).write(dir.path().string());
   const NuScenes nusc(dir.path().string(), "v1.0-mini");
   // NUSCENES.md 5c, the index LUT for the standard category order.
-  const int expected[32] = {0,  0,  7,  7,  7,  0,  7,  0,  0,  1,  0,  0,  8,  0,  2,  3,
-                            3,  4,  5,  0,  0,  6,  9,  10, 11, 12, 13, 14, 15, 0,  16, 0};
+  const int expected[32] = {0, 0, 7, 7, 7, 0, 7, 0,  0,  1,  0,  0,  8,  0, 2,  3,
+                            3, 4, 5, 0, 0, 6, 9, 10, 11, 12, 13, 14, 15, 0, 16, 0};
   for (int i = 0; i < 32; ++i) EXPECT_EQ(nusc.lidarseg_lut()[i], expected[i]) << i;
 }
 
@@ -193,14 +191,16 @@ TEST(NuScenesErrors, MissingDataroot) {
 
 TEST(NuScenesErrors, MissingVersionAndMissingTable) {
   TempDir dir;
-  EXPECT_NE(error_of([&] { NuScenes(dir.path().string(), "v1.0-mini"); })
-                .find("no such nuScenes version folder"),
+  EXPECT_NE(error_of([&] {
+              NuScenes(dir.path().string(), "v1.0-mini");
+            }).find("no such nuScenes version folder"),
             std::string::npos);
   testing::standard_fixture({"scene-0061"}, 1, 0).write(dir.path().string());
   std::filesystem::remove(dir.path() / "v1.0-mini" / "ego_pose.json");
   EXPECT_EQ(error_of([&] { NuScenes(dir.path().string(), "v1.0-mini"); }),
-            dir.file("v1.0-mini") + "/ego_pose.json: missing table (expected a JSON list of "
-                                    "ego_pose records)");
+            dir.file("v1.0-mini") +
+                "/ego_pose.json: missing table (expected a JSON list of "
+                "ego_pose records)");
 }
 
 TEST(NuScenesErrors, MalformedJsonNamesTheTable) {
@@ -240,10 +240,12 @@ TEST(NuScenesErrors, MalformedTokenIsRejected) {
   TempDir dir;
   NuScenesFixture fixture = testing::standard_fixture({"scene-0061"}, 1, 0);
   fixture.write(dir.path().string());
-  testing::write_text(dir.path() / "v1.0-mini" / "sensor.json",
-                      "[{\"token\": \"xyz\", \"channel\": \"LIDAR_TOP\", \"modality\": \"lidar\"}]");
-  EXPECT_NE(error_of([&] { NuScenes(dir.path().string(), "v1.0-mini"); })
-                .find("sensor.json: record 0: field 'token': expected a 32-hex-digit token"),
+  testing::write_text(
+      dir.path() / "v1.0-mini" / "sensor.json",
+      "[{\"token\": \"xyz\", \"channel\": \"LIDAR_TOP\", \"modality\": \"lidar\"}]");
+  EXPECT_NE(error_of([&] {
+              NuScenes(dir.path().string(), "v1.0-mini");
+            }).find("sensor.json: record 0: field 'token': expected a 32-hex-digit token"),
             std::string::npos);
 }
 

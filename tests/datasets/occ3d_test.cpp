@@ -79,8 +79,9 @@ TEST(Occ3d, WrongShapeIsDataErrorNamingFileAndKey) {
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             false);
-  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
-                    {path + ":semantics", "expected shape (200, 200, 16), got (200, 200, 15)"});
+  testing::expect_error<DataError>(
+      [&] { read_occ3d_labels(path); },
+      {path + ":semantics", "expected shape (200, 200, 16), got (200, 200, 15)"});
 }
 
 TEST(Occ3d, ClassIdAboveFreeIsDataError) {
@@ -93,8 +94,9 @@ TEST(Occ3d, ClassIdAboveFreeIsDataError) {
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
-  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
-                    {path + ":semantics", "expected class ids 0..17, got 18 at voxel (3, 4, 5)"});
+  testing::expect_error<DataError>(
+      [&] { read_occ3d_labels(path); },
+      {path + ":semantics", "expected class ids 0..17, got 18 at voxel (3, 4, 5)"});
 }
 
 TEST(Occ3d, MissingKeyOrWrongDtypeIsDataError) {
@@ -104,15 +106,16 @@ TEST(Occ3d, MissingKeyOrWrongDtypeIsDataError) {
             {{"semantics", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
-  testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
-                    {path, "expected key 'mask_camera'", "got keys [mask_lidar, semantics]"});
+  testing::expect_error<DataError>(
+      [&] { read_occ3d_labels(path); },
+      {path, "expected key 'mask_camera'", "got keys [mask_lidar, semantics]"});
   write_npz(path,
             {{"semantics", torch::zeros({200, 200, 16}, torch::kInt32)},
              {"mask_lidar", torch::zeros({200, 200, 16}, torch::kUInt8)},
              {"mask_camera", torch::zeros({200, 200, 16}, torch::kUInt8)}},
             true);
   testing::expect_error<DataError>([&] { read_occ3d_labels(path); },
-                    {path + ":semantics", "expected dtype '|u1', got '<i4'"});
+                                   {path + ":semantics", "expected dtype '|u1', got '<i4'"});
 }
 
 }  // namespace

@@ -92,7 +92,8 @@ TEST(SynthDataset, NumLidarPtsCountsTheKeyframePointsInsideEachBox) {
   int64_t boxes_with_points = 0;
   for (size_t s = 0; s < t.sample.size(); ++s) {
     const Row keyframe = t.sample[s].lidar_top;
-    const torch::Tensor points = read_lidar_points(g.nusc->path_of(t.sample_data[keyframe].filename));
+    const torch::Tensor points =
+        read_lidar_points(g.nusc->path_of(t.sample_data[keyframe].filename));
     const RigidTransform global_to_lidar =
         (g.nusc->ego_to_global(keyframe) * g.nusc->sensor_to_ego(keyframe)).inverse();
     for (const Row a : t.sample[s].annotations) {
@@ -100,8 +101,8 @@ TEST(SynthDataset, NumLidarPtsCountsTheKeyframePointsInsideEachBox) {
       const Eigen::Vector3d centre = global_to_lidar.apply(
           Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
       const Eigen::Vector3d wlh(ann.size[0], ann.size[1], ann.size[2]);
-      const auto inside = points_in_box(points, centre, wlh,
-                                        global_to_lidar.rotation * to_eigen(ann.rotation));
+      const auto inside =
+          points_in_box(points, centre, wlh, global_to_lidar.rotation * to_eigen(ann.rotation));
       EXPECT_EQ(inside.sum().item<int64_t>(), ann.num_lidar_pts) << ann.token.hex();
       boxes_with_points += ann.num_lidar_pts > 0;
     }
@@ -122,8 +123,9 @@ TEST(SynthDataset, LidarsegLabelsMatchThePointsAndOccupancyLoads) {
     EXPECT_EQ(sample.point_labels.size(0), sample.keyframe_points);
     // Road, sidewalk or terrain under most points, and some object points.
     EXPECT_GT((sample.point_labels == 11).sum().item<int64_t>(), 1000);
-    EXPECT_GT((sample.point_labels >= 1).logical_and(sample.point_labels <= 10).sum().item<int64_t>(),
-              100);
+    EXPECT_GT(
+        (sample.point_labels >= 1).logical_and(sample.point_labels <= 10).sum().item<int64_t>(),
+        100);
     EXPECT_GT((sample.occ_semantics < 17).sum().item<int64_t>(), 1000);
     EXPECT_GT(sample.occ_mask_lidar.sum().item<int64_t>(), 10000);
   }
@@ -149,8 +151,8 @@ TEST(SynthDataset, SweepsOfAStaticPoleLandOnThePoleInTheKeyframeFrame) {
     const Eigen::Quaterniond rotation =
         global_to_lidar.rotation *
         Eigen::Quaterniond(Eigen::AngleAxisd(structure.box.yaw, Eigen::Vector3d::UnitZ()));
-    hit |= points_in_box(older, centre, structure.box.wlh + Eigen::Vector3d::Constant(0.1),
-                         rotation);
+    hit |=
+        points_in_box(older, centre, structure.box.wlh + Eigen::Vector3d::Constant(0.1), rotation);
   }
   on_structures = hit.sum().item<int64_t>();
   EXPECT_GT(on_structures, 1000);

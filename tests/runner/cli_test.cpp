@@ -2,7 +2,6 @@
 // codes.
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <array>
@@ -48,8 +47,8 @@ TEST(Cli, VersionNamesTheGitRevision) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* command : {"", "config", "config show", "config keys", "data", "data info", "data inspect", "data synth",
-                              "bench", "bench loader"}) {
+  for (const char* command : {"", "config", "config show", "config keys", "data", "data info",
+                              "data inspect", "data synth", "bench", "bench loader"}) {
     const CliRun run = ptqat(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_TRUE(contains(run.output, "Usage")) << command << ": " << run.output;
@@ -115,25 +114,27 @@ TEST(Cli, DataInspectSummarisesEachFileKind) {
   testing::TempDir dir;
   testing::NuScenesFixture fixture = testing::standard_fixture({"scene-0061"}, 1, 0);
   const auto keyframe = fixture.tables().sample_data[0];
-  fixture.set_points(keyframe.token, torch::tensor({{1.f, -2.f, 3.f, 10.f, 0.f},
-                                                    {4.f, 5.f, -6.f, 20.f, 31.f}}));
+  fixture.set_points(keyframe.token,
+                     torch::tensor({{1.f, -2.f, 3.f, 10.f, 0.f}, {4.f, 5.f, -6.f, 20.f, 31.f}}));
   fixture.set_lidarseg(keyframe.token, torch::tensor({17, 17}, torch::kUInt8));
   fixture.write(dir.path().string());
 
   const CliRun points = ptqat("data inspect " + dir.file(keyframe.filename));
   EXPECT_EQ(points.exit_code, 0) << points.output;
   EXPECT_TRUE(contains(points.output, "points: 2")) << points.output;
-  EXPECT_TRUE(contains(points.output, "x          min      1.000  max      4.000")) << points.output;
-  EXPECT_TRUE(contains(points.output, "ring       min      0.000  max     31.000")) << points.output;
+  EXPECT_TRUE(contains(points.output, "x          min      1.000  max      4.000"))
+      << points.output;
+  EXPECT_TRUE(contains(points.output, "ring       min      0.000  max     31.000"))
+      << points.output;
 
-  const CliRun labels = ptqat("data inspect " + dir.file("lidarseg/v1.0-mini/" +
-                                                      keyframe.token.hex() + "_lidarseg.bin"));
+  const CliRun labels = ptqat(
+      "data inspect " + dir.file("lidarseg/v1.0-mini/" + keyframe.token.hex() + "_lidarseg.bin"));
   EXPECT_EQ(labels.exit_code, 0) << labels.output;
   EXPECT_TRUE(contains(labels.output, "lidarseg labels: 2")) << labels.output;
   EXPECT_TRUE(contains(labels.output, " 17 ")) << labels.output;
 
-  const std::string occ = dir.file("gts/scene-0061/" + fixture.tables().sample[0].token.hex() +
-                                   "/labels.npz");
+  const std::string occ =
+      dir.file("gts/scene-0061/" + fixture.tables().sample[0].token.hex() + "/labels.npz");
   const CliRun grid = ptqat("data inspect " + occ);
   EXPECT_EQ(grid.exit_code, 0) << grid.output;
   EXPECT_TRUE(contains(grid.output, "grid: 200 x 200 x 16")) << grid.output;

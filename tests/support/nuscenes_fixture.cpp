@@ -1,10 +1,9 @@
 #include "tests/support/nuscenes_fixture.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "datasets/categories.h"
 #include "datasets/lidarseg_file.h"
@@ -74,8 +73,8 @@ Token NuScenesFixture::add_sample_data(int64_t timestamp_us, Vec3 ego_translatio
                     tables_.log.back().logfile + "__LIDAR_TOP__" + std::to_string(timestamp_us) +
                     ".pcd.bin";
   // Link to the previous LIDAR_TOP sample_data of the same scene.
-  const bool scene_has_data = !tables_.scene.back().first_sample_token.is_null() ||
-                              !pending_sweeps_.empty();
+  const bool scene_has_data =
+      !tables_.scene.back().first_sample_token.is_null() || !pending_sweeps_.empty();
   if (scene_has_data && !tables_.sample_data.empty()) {
     auto& previous = tables_.sample_data.back();
     previous.next_token = record.token;
@@ -187,9 +186,8 @@ void NuScenesFixture::write(const std::string& dataroot, const std::string& vers
   tables_.has_lidarseg = write_lidarseg;
   torch::manual_seed(static_cast<uint64_t>(tables_.sample_data.size()));
   for (const auto& record : tables_.sample_data) {
-    auto points = points_.count(record.token.hex())
-                      ? points_[record.token.hex()]
-                      : torch::rand({default_points, 5}) * 40 - 20;
+    auto points = points_.count(record.token.hex()) ? points_[record.token.hex()]
+                                                    : torch::rand({default_points, 5}) * 40 - 20;
     datasets::write_lidar_points(dataroot + "/" + record.filename, points);
     if (record.is_key_frame && write_lidarseg) {
       const std::string filename =
@@ -223,7 +221,8 @@ void NuScenesFixture::write(const std::string& dataroot, const std::string& vers
     std::ofstream(dataroot + "/" + map.filename, std::ios::binary) << "";
   }
   if (!custom_splits.empty()) {
-    std::ofstream(dataroot + "/" + version + "/splits.json") << nlohmann::json(custom_splits).dump();
+    std::ofstream(dataroot + "/" + version + "/splits.json")
+        << nlohmann::json(custom_splits).dump();
   }
 }
 
