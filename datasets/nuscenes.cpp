@@ -311,6 +311,12 @@ const std::string& NuScenes::category_name(Row annotation) const {
   return tables_.category[instance.category].name;
 }
 
+torch::Tensor NuScenes::to_challenge_labels(const torch::Tensor& fine) const {
+  const auto lut = torch::from_blob(const_cast<uint8_t*>(lidarseg_lut_.data()), {256},
+                                    torch::kUInt8);
+  return lut.index_select(0, fine.to(torch::kInt64)).to(torch::kInt64);
+}
+
 Row NuScenes::lidarseg_of(Row sample_data) const { return lidarseg_by_sample_data_[sample_data]; }
 
 Row NuScenes::sample_row(const Token& token) const {

@@ -58,6 +58,9 @@ class NuScenes {
   /// Lookup table from a lidarseg label value (category.json 'index') to the 16-class challenge
   /// label (0 = ignore). Built from category names; requires the lidarseg category table.
   const std::array<uint8_t, 256>& lidarseg_lut() const { return lidarseg_lut_; }
+  /// lidarseg label values (uint8, category.json 'index') mapped through lidarseg_lut(): int64
+  /// challenge labels 0..16.
+  torch::Tensor to_challenge_labels(const torch::Tensor& fine) const;
 
   /// Row of a sample token, or kNoRow.
   Row sample_row(const Token& token) const;

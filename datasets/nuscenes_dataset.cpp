@@ -48,10 +48,7 @@ Sample NuScenesDataset::get(int64_t index) const {
                 tables.sample_data[record.lidar_top].token.hex());
     const torch::Tensor fine = read_lidarseg_labels(
         nusc_->path_of(tables.lidarseg[lidarseg].filename), sample.keyframe_points);
-    const auto& lut = nusc_->lidarseg_lut();
-    const auto lut_tensor =
-        torch::from_blob(const_cast<uint8_t*>(lut.data()), {256}, torch::kUInt8).to(torch::kInt64);
-    sample.point_labels = lut_tensor.index_select(0, fine.to(torch::kInt64));
+    sample.point_labels = nusc_->to_challenge_labels(fine);
   }
   if (config_.occupancy) {
     const std::string path = occupancy_path(row);

@@ -158,9 +158,7 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out) {
     max_points = std::max(max_points, n);
     if (const Row seg = nusc.lidarseg_of(data); seg != kNoRow) {
       const auto fine = datasets::read_lidarseg_labels(nusc.path_of(t.lidarseg[seg].filename), n);
-      const auto lut =
-          torch::from_blob(const_cast<uint8_t*>(nusc.lidarseg_lut().data()), {256}, torch::kUInt8);
-      coarse_labels.push_back(lut.index_select(0, fine.to(torch::kInt64)));
+      coarse_labels.push_back(nusc.to_challenge_labels(fine));
     }
   }
   out << fmt::format("points per keyframe sweep ({} keyframes read): mean {:.0f}, min {}, max {}\n",
