@@ -8,10 +8,17 @@
 // bandwidth): straight-through 18 B/element (forward reads x, writes y and a 1-byte mask;
 // backward reads dy and the mask, writes dx), LSQ 20 B/element (forward reads x, writes y;
 // backward reads x and dy, writes dx).
+//
+// The heap keeps freed blocks (core::keep_freed_memory_in_heap, as the ptqat executable does), so
+// fresh outputs do not pay first-touch page faults; PTQAT_DEFAULT_ALLOCATOR=1 measures glibc's
+// default instead.
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+
+#include "core/resources.h"
 #include "quant/fake_quant.h"
 
 namespace {
@@ -82,9 +89,8 @@ void BM_Copy(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * x.numel() * 8);
 }
 
-// As BM_Copy into a fresh tensor each time, like every op's output: glibc serves blocks this
-// large with mmap, so each iteration also pays the first-touch page faults that the fake-quant
-// benchmarks pay for y, the mask and dx.
+// As BM_Copy into a fresh tensor each time, like every op's output (with the default allocator,
+// glibc serves blocks this large with mmap, so each iteration also pays first-touch page faults).
 void BM_CopyToNewTensor(benchmark::State& state) {
   set_threads(state);
   const torch::Tensor x = torch::randn(kShape);
@@ -122,4 +128,11 @@ BENCHMARK(BM_Copy)->Arg(1)->Arg(0)->ArgName("threads")->UseRealTime()->Unit(
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (!std::getenv("PTQAT_DEFAULT_ALLOCATOR")) ptqat::core::keep_freed_memory_in_heap();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -27,7 +27,7 @@ void check_status(herr_t status, const char* call, const std::string& label,
 
 template <class T>
 void write_dataset(const Group& group, const std::string& name, const std::vector<T>& values,
-                   const std::vector<hsize_t>& dims, hid_t type) {
+                   const std::vector<hsize_t>& dims, hid_t type, hid_t file_type) {
   hsize_t count = 1;
   for (hsize_t d : dims) count *= d;
   PTQAT_ASSERT(count == values.size(), "dataset {}: shape holds {} values, got {}", name, count,
@@ -35,7 +35,7 @@ void write_dataset(const Group& group, const std::string& name, const std::vecto
   Handle space(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                         "H5Screate_simple", group.label(), name),
                H5Sclose);
-  Handle dataset(check_id(H5Dcreate2(group.id(), name.c_str(), type, space.id(), H5P_DEFAULT,
+  Handle dataset(check_id(H5Dcreate2(group.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT,
                                      H5P_DEFAULT, H5P_DEFAULT),
                           "H5Dcreate2", group.label(), name),
                  H5Dclose);
@@ -97,12 +97,17 @@ bool Group::exists(const std::string& name) const {
 
 void Group::write(const std::string& name, const std::vector<double>& values,
                   const std::vector<hsize_t>& dims) const {
-  write_dataset(*this, name, values, dims, H5T_NATIVE_DOUBLE);
+  write_dataset(*this, name, values, dims, H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE);
 }
 
 void Group::write(const std::string& name, const std::vector<int64_t>& values,
                   const std::vector<hsize_t>& dims) const {
-  write_dataset(*this, name, values, dims, H5T_NATIVE_INT64);
+  write_dataset(*this, name, values, dims, H5T_NATIVE_INT64, H5T_NATIVE_INT64);
+}
+
+void Group::write(const std::string& name, const std::vector<int64_t>& values,
+                  const std::vector<hsize_t>& dims, hid_t file_type) const {
+  write_dataset(*this, name, values, dims, H5T_NATIVE_INT64, file_type);
 }
 
 std::vector<double> Group::read_doubles(const std::string& name) const {

@@ -45,6 +45,10 @@ class Group {
              const std::vector<hsize_t>& dims) const;
   void write(const std::string& name, const std::vector<int64_t>& values,
              const std::vector<hsize_t>& dims) const;
+  /// As above, stored as the integer type `file_type` (e.g. H5T_STD_I8LE for 8-bit codes):
+  /// HDF5 converts on write, and read_int64s() converts back.
+  void write(const std::string& name, const std::vector<int64_t>& values,
+             const std::vector<hsize_t>& dims, hid_t file_type) const;
   std::vector<double> read_doubles(const std::string& name) const;
   std::vector<int64_t> read_int64s(const std::string& name) const;
   std::vector<hsize_t> shape(const std::string& name) const;

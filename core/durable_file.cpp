@@ -1,0 +1,47 @@
+#include "core/durable_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace ptqat::core {
+
+namespace {
+
+// POSIX calls, not std::filesystem: the standard library has no fsync.
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  PTQAT_CHECK(fd >= 0, IoError, "{}: cannot open for fsync: {}", path, std::strerror(errno));
+  const int status = ::fsync(fd);
+  const int saved_errno = errno;
+  ::close(fd);
+  PTQAT_CHECK(status == 0, IoError, "{}: fsync failed: {}", path, std::strerror(saved_errno));
+}
+
+}  // namespace
+
+std::string temporary_path_for(const std::string& path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
+
+void publish_file(const std::string& temporary, const std::string& path) {
+  try {
+    fsync_path(temporary, O_RDONLY);
+    PTQAT_CHECK(std::rename(temporary.c_str(), path.c_str()) == 0, IoError,
+                "{}: cannot rename {} into place: {}", path, temporary, std::strerror(errno));
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace ptqat::core

@@ -1,0 +1,18 @@
+#pragma once
+// Crash-safe file replacement: write to a temporary sibling, then publish it with fsync and
+// rename, so that a reader (or a crash at any moment) sees either the old file or the new one,
+// never a torn one. HDF5 1.10 has no journal; this is how every HDF5 file of ptqat is written.
+
+#include <string>
+
+namespace ptqat::core {
+
+/// The temporary sibling `path` is written to before publish_file(): same folder (rename is
+/// atomic only within one file system), name unique to this process.
+std::string temporary_path_for(const std::string& path);
+
+/// fsyncs `temporary`, renames it onto `path` and fsyncs the folder. Throws IoError naming the
+/// paths and the failed call; on failure `path` is untouched and `temporary` removed.
+void publish_file(const std::string& temporary, const std::string& path);
+
+}  // namespace ptqat::core

@@ -1,0 +1,90 @@
+#include "quant/discrepancy.h"
+
+#include "core/error.h"
+
+namespace ptqat::quant {
+
+namespace {
+
+void set_capture(const std::vector<NamedLayer>& layers, DiscrepancyCapture capture) {
+  for (const NamedLayer& entry : layers) entry.layer->set_discrepancy_capture(capture);
+}
+
+/// Sums every layer's DiscrepancySums over the ranks of `group` ([layers, 5] float64).
+void reduce_sums(const std::vector<NamedLayer>& layers, core::Collective& group) {
+  const auto count = static_cast<int64_t>(layers.size());
+  torch::Tensor sums = torch::zeros({count, 5}, torch::kDouble);
+  auto access = sums.accessor<double, 2>();
+  for (int64_t i = 0; i < count; ++i) {
+    const DiscrepancySums& s = layers[i].layer->discrepancy();
+    access[i][0] = s.squared_error;
+    access[i][1] = s.reference_sq;
+    access[i][2] = s.output_sq;
+    access[i][3] = s.dot;
+    access[i][4] = s.elements;
+  }
+  group.all_reduce_sum(sums);
+  for (int64_t i = 0; i < count; ++i) {
+    DiscrepancySums& s = layers[i].layer->discrepancy();
+    s = {access[i][0], access[i][1], access[i][2], access[i][3], access[i][4]};
+  }
+}
+
+}  // namespace
+
+DiscrepancyTable measure_discrepancy(torch::nn::Module& model,
+                                     const std::vector<NamedLayer>& layers, int64_t batches,
+                                     const BatchForward& forward, DiscrepancyMode mode,
+                                     DiscrepancyMetric metric, core::Collective& group) {
+  PTQAT_CHECK(batches >= 1, ConfigError, "discrepancy: expected at least 1 batch, got {}", batches);
+  {
+    EvalModeGuard eval_mode(model);
+    // Captures off and quantize mode on exit, also by exception.
+    struct CaptureReset {
+      const std::vector<NamedLayer>& layers;
+      ~CaptureReset() {
+        set_capture(layers, DiscrepancyCapture::kNone);
+        set_mode(layers, LayerMode::kQuantize);
+      }
+    } capture_reset{layers};
+    for (const NamedLayer& entry : layers) entry.layer->discrepancy() = {};
+    torch::NoGradGuard no_grad;
+    for (int64_t batch = 0; batch < batches; ++batch) {
+      if (mode == DiscrepancyMode::kIsolated) {
+        set_mode(layers, LayerMode::kQuantize);
+        set_capture(layers, DiscrepancyCapture::kIsolated);
+        forward(batch);
+      } else {
+        // Per batch, so that only one batch's float outputs are held at a time.
+        set_mode(layers, LayerMode::kFloat);
+        set_capture(layers, DiscrepancyCapture::kStoreReference);
+        forward(batch);
+        set_mode(layers, LayerMode::kQuantize);
+        set_capture(layers, DiscrepancyCapture::kCompareReference);
+        forward(batch);
+      }
+    }
+  }
+  reduce_sums(layers, group);
+
+  DiscrepancyTable table;
+  table.reserve(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    QuantizableLayer& layer = *layers[i].layer;
+    LayerDiscrepancy row;
+    row.name = layers[i].name;
+    row.kind = layer.kind();
+    row.forward_index = static_cast<int64_t>(i);
+    row.parameters = layer.parameter_count();
+    row.weight_bits = layer.weight_quantizer()->spec().bits;
+    row.input_bits = layer.input_quantizer()->spec().bits;
+    row.keep_float = layer.keeps_float();
+    PTQAT_CHECK(layer.discrepancy().elements > 0, Error,
+                "discrepancy: layer '{}' produced no output on the calibration batches", row.name);
+    row.discrepancy = layer.discrepancy().value(metric);
+    table.push_back(row);
+  }
+  return table;
+}
+
+}  // namespace ptqat::quant
