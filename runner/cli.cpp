@@ -8,8 +8,10 @@
 #include "core/version.h"
 #include "datasets/synth_dataset.h"
 #include "runner/bench_commands.h"
+#include "runner/bev_bench_model.h"
 #include "runner/data_commands.h"
 #include "runner/run_config.h"
+#include "runner/step_bench.h"
 
 namespace ptqat::runner {
 
@@ -100,6 +102,33 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 
+  // ptqat bench step [--model NAME] [--threads N] [--steps N] [--warmup N] [--json]
+  CLI::App* bench_step_command = bench->add_subcommand(
+      "step",
+      "training-step time and peak memory of float, QAT (W4A8) and PTQAT (freeze 0.5) on a "
+      "fixed model");
+  StepBenchOptions step_options;
+  std::string step_memory_variant;
+  bench_step_command->add_option("--model", step_options.model, "bev (tiny-bev: tests)")
+      ->capture_default_str()
+      ->check(CLI::IsMember(step_bench_model_names()));
+  bench_step_command
+      ->add_option("--threads", step_options.threads, "intra-op threads; 0 = every core")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  bench_step_command
+      ->add_option("--steps", step_options.steps, "timed steps per variant (median reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+  bench_step_command->add_option("--warmup", step_options.warmup, "untimed rounds first")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bench_step_command->add_flag("--json", step_options.json, "print one JSON object");
+  // The memory run of one variant in its own process (runner/step_bench.h).
+  bench_step_command->add_option("--memory-variant", step_memory_variant)
+      ->check(CLI::IsMember({"float", "qat", "ptqat"}))
+      ->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -134,6 +163,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       print_data_file_summary(inspect_file, out);
     } else if (*bench_loader_command) {
       bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
+    } else if (*bench_step_command) {
+      if (step_memory_variant.empty()) {
+        bench_step(step_options, out);
+      } else {
+        bench_step_memory_run(step_options, step_memory_variant, out);
+      }
     }
   } catch (const Error& error) {
     err << "error: " << error.what() << "\n";
