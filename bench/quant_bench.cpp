@@ -1,7 +1,8 @@
 // Fake-quant forward+backward throughput: ptqat's fused CPU kernel (quant/fake_quant.h) vs
 // calling ATen's operators directly, per tensor and per channel, straight-through (fixed scale)
-// and LSQ (learnable scale), on a 16.8M-element float tensor [256, 64, 32, 32] (per channel:
-// axis 0, 256 channels). Argument: threads (0 = ATen's default).
+// and LSQ (learnable scale). Arguments: threads (0 = ATen's default) and the tensor: 0 = a
+// 67 MB [256, 64, 32, 32] (per channel: axis 0, 256 channels), 1 = an 8 MB activation of the
+// bench step network [2, 64, 128, 128] (2 channels on axis 0).
 //
 // bytes_per_second counts the same nominal traffic for both implementations, the least a
 // fused kernel must move, so the columns compare directly and against BM_Copy (memory
@@ -25,7 +26,11 @@ namespace {
 
 using namespace ptqat;
 
-const std::vector<int64_t> kShape = {256, 64, 32, 32};
+const std::vector<int64_t>& shape_of(const benchmark::State& state) {
+  static const std::vector<int64_t> kLarge = {256, 64, 32, 32};
+  static const std::vector<int64_t> kActivation = {2, 64, 128, 128};
+  return state.range(1) == 0 ? kLarge : kActivation;
+}
 
 struct Variant {
   bool ours;
@@ -40,6 +45,7 @@ void set_threads(const benchmark::State& state) {
 
 void BM_FakeQuant(benchmark::State& state, Variant variant) {
   set_threads(state);
+  const std::vector<int64_t>& kShape = shape_of(state);
   torch::manual_seed(0);
   const torch::Tensor x = torch::randn(kShape).requires_grad_();
   const torch::Tensor grad = torch::randn(kShape);
@@ -80,6 +86,7 @@ void BM_FakeQuant(benchmark::State& state, Variant variant) {
 // Memory-bandwidth reference: y.copy_(x) reads 4 and writes 4 bytes per element.
 void BM_Copy(benchmark::State& state) {
   set_threads(state);
+  const std::vector<int64_t>& kShape = shape_of(state);
   const torch::Tensor x = torch::randn(kShape);
   torch::Tensor y = torch::empty_like(x);
   for (auto _ : state) {
@@ -93,6 +100,7 @@ void BM_Copy(benchmark::State& state) {
 // glibc serves blocks this large with mmap, so each iteration also pays first-touch page faults).
 void BM_CopyToNewTensor(benchmark::State& state) {
   set_threads(state);
+  const std::vector<int64_t>& kShape = shape_of(state);
   const torch::Tensor x = torch::randn(kShape);
   for (auto _ : state) {
     torch::Tensor y = x.clone();
@@ -103,9 +111,8 @@ void BM_CopyToNewTensor(benchmark::State& state) {
 
 #define PTQAT_FQ_BENCH(name, ...)                             \
   BENCHMARK_CAPTURE(BM_FakeQuant, name, Variant{__VA_ARGS__}) \
-      ->Arg(1)                                                \
-      ->Arg(0)                                                \
-      ->ArgName("threads")                                    \
+      ->ArgsProduct({{1, 0}, {0, 1}})                         \
+      ->ArgNames({"threads", "small"})                        \
       ->UseRealTime()                                         \
       ->Unit(benchmark::kMillisecond)
 
@@ -118,13 +125,15 @@ PTQAT_FQ_BENCH(per_tensor_lsq_aten, false, false, true);
 PTQAT_FQ_BENCH(per_channel_lsq_ours, true, true, true);
 PTQAT_FQ_BENCH(per_channel_lsq_aten, false, true, true);
 BENCHMARK(BM_CopyToNewTensor)
-    ->Arg(1)
-    ->Arg(0)
-    ->ArgName("threads")
+    ->ArgsProduct({{1, 0}, {0, 1}})
+    ->ArgNames({"threads", "small"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Copy)->Arg(1)->Arg(0)->ArgName("threads")->UseRealTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_Copy)
+    ->ArgsProduct({{1, 0}, {0, 1}})
+    ->ArgNames({"threads", "small"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
