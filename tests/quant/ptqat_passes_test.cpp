@@ -95,6 +95,20 @@ struct Fixture {
     return [this](int64_t batch) { net->forward(batches[static_cast<size_t>(batch)]); };
   }
 
+  void calibrate(int64_t count = 4) { quant::calibrate(*net, layers, count, forward(), group); }
+
+  DiscrepancyTable discrepancy(DiscrepancyMode mode = DiscrepancyMode::kIsolated,
+                               DiscrepancyMetric metric = DiscrepancyMetric::kMse,
+                               int64_t count = 4) {
+    return measure_discrepancy(*net, layers, count, forward(), mode, metric, group);
+  }
+
+  /// PTQ, then the isolated MSE table.
+  DiscrepancyTable calibrate_and_measure(int64_t count = 4) {
+    calibrate(count);
+    return discrepancy(DiscrepancyMode::kIsolated, DiscrepancyMetric::kMse, count);
+  }
+
   HardLayerNet net{nullptr};
   std::vector<torch::Tensor> batches;
   std::vector<NamedLayer> layers;
@@ -118,7 +132,7 @@ TEST(PtqatPasses, CalibrationSetsEveryScaleWithoutMovingBatchNorm) {
   Fixture f(four_bit_config());
   const torch::Tensor running_mean = f.net->stem->bn->running_mean.clone();
   f.net->train();
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
+  f.calibrate();
   EXPECT_TRUE(f.net->is_training());  // restored
   EXPECT_TRUE(torch::equal(f.net->stem->bn->running_mean, running_mean));
   for (const auto& entry : f.layers) {
@@ -142,11 +156,10 @@ TEST(PtqatPasses, CalibrationSetsEveryScaleWithoutMovingBatchNorm) {
 
 TEST(PtqatPasses, IsolatedDiscrepancyRanksTheHardLayerLast) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
+  f.calibrate();
   for (DiscrepancyMetric metric :
        {DiscrepancyMetric::kMse, DiscrepancyMetric::kNmse, DiscrepancyMetric::kCosine}) {
-    const DiscrepancyTable table = measure_discrepancy(*f.net, f.layers, 4, f.forward(),
-                                                       DiscrepancyMode::kIsolated, metric, f.group);
+    const DiscrepancyTable table = f.discrepancy(DiscrepancyMode::kIsolated, metric);
     ASSERT_EQ(table.size(), 6u);
     for (size_t i = 0; i < table.size(); ++i) {
       EXPECT_EQ(table[i].name, kForwardOrder[i]);
@@ -167,13 +180,9 @@ TEST(PtqatPasses, IsolatedDiscrepancyRanksTheHardLayerLast) {
 TEST(PtqatPasses, CumulativeDiscrepancyOfTheFirstLayerEqualsIsolated) {
   // The first layer sees the float network input in both modes; later layers differ.
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
-  const auto isolated =
-      measure_discrepancy(*f.net, f.layers, 4, f.forward(), DiscrepancyMode::kIsolated,
-                          DiscrepancyMetric::kMse, f.group);
-  const auto cumulative =
-      measure_discrepancy(*f.net, f.layers, 4, f.forward(), DiscrepancyMode::kCumulative,
-                          DiscrepancyMetric::kMse, f.group);
+  f.calibrate();
+  const auto isolated = f.discrepancy(DiscrepancyMode::kIsolated, DiscrepancyMetric::kMse);
+  const auto cumulative = f.discrepancy(DiscrepancyMode::kCumulative, DiscrepancyMetric::kMse);
   EXPECT_DOUBLE_EQ(cumulative[0].discrepancy, isolated[0].discrepancy);
   // Downstream of the hard layer the cumulative error includes what it lost.
   EXPECT_GT(cumulative[3].discrepancy, isolated[3].discrepancy);
@@ -182,10 +191,7 @@ TEST(PtqatPasses, CumulativeDiscrepancyOfTheFirstLayerEqualsIsolated) {
 TEST(PtqatPasses, SmallestRuleFreezesHalfIncludingTheHardLayerLargestTheOpposite) {
   for (SelectionRule rule : {SelectionRule::kSmallest, SelectionRule::kLargest}) {
     Fixture f(four_bit_config());
-    calibrate(*f.net, f.layers, 4, f.forward(), f.group);
-    DiscrepancyTable table =
-        measure_discrepancy(*f.net, f.layers, 4, f.forward(), DiscrepancyMode::kIsolated,
-                            DiscrepancyMetric::kMse, f.group);
+    DiscrepancyTable table = f.calibrate_and_measure();
     SelectionOptions options;
     options.rule = rule;
     const LayerSelection selection = select_layers(table, options);
@@ -216,10 +222,7 @@ std::map<std::string, torch::Tensor> snapshot(nn::Module& layer) {
 
 TEST(PtqatPasses, FineTuningKeepsFrozenLayersBitIdenticalAndTrainsTheOthers) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
-  DiscrepancyTable table =
-      measure_discrepancy(*f.net, f.layers, 4, f.forward(), DiscrepancyMode::kIsolated,
-                          DiscrepancyMetric::kMse, f.group);
+  DiscrepancyTable table = f.calibrate_and_measure();
   const LayerSelection selection = select_layers(table, SelectionOptions{});
   const int64_t trainable = apply_selection(*f.net, f.layers, selection, QuantMethod::kPtqat,
                                             BnStatistics::kFrozen, table);
@@ -267,10 +270,7 @@ TEST(PtqatPasses, FineTuningKeepsFrozenLayersBitIdenticalAndTrainsTheOthers) {
 
 TEST(PtqatPasses, TrainableParameterCountsForPtqAndQat) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 2, f.forward(), f.group);
-  DiscrepancyTable table =
-      measure_discrepancy(*f.net, f.layers, 2, f.forward(), DiscrepancyMode::kIsolated,
-                          DiscrepancyMetric::kMse, f.group);
+  DiscrepancyTable table = f.calibrate_and_measure(2);
   SelectionOptions options;
   options.method = QuantMethod::kQat;
   EXPECT_EQ(apply_selection(*f.net, f.layers, select_layers(table, options), QuantMethod::kQat,
@@ -286,10 +286,7 @@ TEST(PtqatPasses, TrainableParameterCountsForPtqAndQat) {
 
 TEST(PtqatPasses, CheckpointRoundTripsQuantizerAndFrozenState) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
-  DiscrepancyTable table =
-      measure_discrepancy(*f.net, f.layers, 4, f.forward(), DiscrepancyMode::kIsolated,
-                          DiscrepancyMetric::kMse, f.group);
+  DiscrepancyTable table = f.calibrate_and_measure();
   apply_selection(*f.net, f.layers, select_layers(table, SelectionOptions{}), QuantMethod::kPtqat,
                   BnStatistics::kFrozen, table);
   f.net->eval();
@@ -314,7 +311,7 @@ TEST(PtqatPasses, CheckpointRoundTripsQuantizerAndFrozenState) {
 
 TEST(PtqatPasses, ExportImportRebuildsTheFakeQuantizedModelExactly) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 4, f.forward(), f.group);
+  f.calibrate();
   f.net->eval();
   std::vector<torch::Tensor> fake_quantized;
   {
@@ -342,7 +339,7 @@ TEST(PtqatPasses, ExportImportRebuildsTheFakeQuantizedModelExactly) {
 
 TEST(PtqatPasses, ImportNamesTheMissingLayer) {
   Fixture f(four_bit_config());
-  calibrate(*f.net, f.layers, 1, f.forward(), f.group);
+  f.calibrate(1);
   testing::TempDir dir;
   std::vector<NamedLayer> some(f.layers.begin(), f.layers.begin() + 2);
   export_quantized(some, dir.file("partial.h5"));
