@@ -1,5 +1,7 @@
 #include "core/hdf5.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace ptqat::core::h5 {
@@ -25,6 +27,17 @@ void check_status(herr_t status, const char* call, const std::string& label,
   PTQAT_CHECK(status >= 0, IoError, "{}: {} failed for '{}'", label, call, name);
 }
 
+/// A scalar dataspace for empty `dims`, a simple one otherwise.
+Handle create_space(const std::vector<hsize_t>& dims, const std::string& label,
+                    const std::string& name) {
+  if (dims.empty()) {
+    return Handle(check_id(H5Screate(H5S_SCALAR), "H5Screate", label, name), H5Sclose);
+  }
+  return Handle(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                         "H5Screate_simple", label, name),
+                H5Sclose);
+}
+
 template <class T>
 void write_dataset(const Group& group, const std::string& name, const std::vector<T>& values,
                    const std::vector<hsize_t>& dims, hid_t type, hid_t file_type) {
@@ -32,13 +45,12 @@ void write_dataset(const Group& group, const std::string& name, const std::vecto
   for (hsize_t d : dims) count *= d;
   PTQAT_ASSERT(count == values.size(), "dataset {}: shape holds {} values, got {}", name, count,
                values.size());
-  Handle space(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                        "H5Screate_simple", group.label(), name),
-               H5Sclose);
+  const Handle space = create_space(dims, group.label(), name);
   Handle dataset(check_id(H5Dcreate2(group.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT,
                                      H5P_DEFAULT, H5P_DEFAULT),
                           "H5Dcreate2", group.label(), name),
                  H5Dclose);
+  if (count == 0) return;  // an empty extent has nothing to write (and no buffer to pass)
   check_status(H5Dwrite(dataset.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
                "H5Dwrite", group.label(), name);
 }
@@ -53,9 +65,104 @@ std::vector<T> read_dataset(const Group& group, const std::string& name, hid_t t
   check_status(static_cast<herr_t>(count < 0 ? -1 : 0), "H5Sget_simple_extent_npoints",
                group.label(), name);
   std::vector<T> values(static_cast<size_t>(count));
+  if (values.empty()) return values;
   check_status(H5Dread(dataset.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "H5Dread",
                group.label(), name);
   return values;
+}
+
+template <class T>
+T read_single(const Group& group, const std::string& name, hid_t type) {
+  const std::vector<T> values = read_dataset<T>(group, name, type);
+  PTQAT_CHECK(values.size() == 1, IoError, "{}: dataset '{}' holds {} values, expected one",
+              group.label(), name, values.size());
+  return values[0];
+}
+
+/// The variable-length UTF-8 string type of Note [h5 strings].
+Handle utf8_string_type(const std::string& label, const std::string& name) {
+  Handle type(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy", label, name), H5Tclose);
+  check_status(H5Tset_size(type.id(), H5T_VARIABLE), "H5Tset_size", label, name);
+  check_status(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset", label, name);
+  return type;
+}
+
+/// HDF5 strings end at the first NUL: one inside would silently cut the string short.
+std::vector<const char*> c_strings(const std::vector<std::string>& values, const std::string& label,
+                                   const std::string& name) {
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const std::string& value : values) {
+    PTQAT_CHECK(value.find('\0') == std::string::npos, IoError,
+                "{}: string for '{}' holds a NUL byte, which an HDF5 string cannot store", label,
+                name);
+    pointers.push_back(value.c_str());
+  }
+  return pointers;
+}
+
+void write_string_dataset(const Group& group, const std::string& name,
+                          const std::vector<std::string>& values,
+                          const std::vector<hsize_t>& dims) {
+  const std::vector<const char*> pointers = c_strings(values, group.label(), name);
+  const Handle type = utf8_string_type(group.label(), name);
+  const Handle space = create_space(dims, group.label(), name);
+  Handle dataset(check_id(H5Dcreate2(group.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT,
+                                     H5P_DEFAULT, H5P_DEFAULT),
+                          "H5Dcreate2", group.label(), name),
+                 H5Dclose);
+  if (pointers.empty()) return;
+  check_status(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+               "H5Dwrite", group.label(), name);
+}
+
+/// Reads every string of a dataset or attribute (`object`, of the given type and dataspace),
+/// variable- or fixed-length, in the file's own character set.
+std::vector<std::string> read_string_values(hid_t object, bool is_attribute, hid_t file_type,
+                                            hid_t space, const std::string& label,
+                                            const std::string& name) {
+  PTQAT_CHECK(H5Tget_class(file_type) == H5T_STRING, IoError, "{}: '{}' does not hold strings",
+              label, name);
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  check_status(static_cast<herr_t>(count < 0 ? -1 : 0), "H5Sget_simple_extent_npoints", label,
+               name);
+  std::vector<std::string> values;
+  if (count == 0) return values;
+  // The file's type as memory type: no conversion, so no ASCII/UTF-8 mismatch can fail it.
+  Handle memory_type(check_id(H5Tcopy(file_type), "H5Tcopy", label, name), H5Tclose);
+  const auto read = [&](void* buffer) {
+    return is_attribute ? H5Aread(object, memory_type.id(), buffer)
+                        : H5Dread(object, memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+  };
+  const htri_t variable = H5Tis_variable_str(file_type);
+  check_status(variable < 0 ? -1 : 0, "H5Tis_variable_str", label, name);
+  if (variable > 0) {
+    std::vector<char*> pointers(static_cast<size_t>(count), nullptr);
+    check_status(read(pointers.data()), is_attribute ? "H5Aread" : "H5Dread", label, name);
+    values.reserve(pointers.size());
+    for (const char* pointer : pointers) values.emplace_back(pointer ? pointer : "");
+    check_status(H5Dvlen_reclaim(memory_type.id(), space, H5P_DEFAULT, pointers.data()),
+                 "H5Dvlen_reclaim", label, name);
+    return values;
+  }
+  const size_t size = H5Tget_size(file_type);
+  PTQAT_CHECK(size > 0, IoError, "{}: '{}' has a string type of size 0", label, name);
+  std::vector<char> buffer(size * static_cast<size_t>(count));
+  check_status(read(buffer.data()), is_attribute ? "H5Aread" : "H5Dread", label, name);
+  // Fixed-length strings are padded with NULs (NULLTERM, NULLPAD) or spaces (SPACEPAD).
+  const char pad = H5Tget_strpad(file_type) == H5T_STR_SPACEPAD ? ' ' : '\0';
+  for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+    std::string value(buffer.data() + i * size, size);
+    if (pad == '\0') value.resize(std::min(value.size(), value.find('\0')));
+    value.resize(value.find_last_not_of(pad) + 1);  // npos + 1 == 0: all padding
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
+herr_t collect_link_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
 }
 
 }  // namespace
@@ -95,6 +202,22 @@ bool Group::exists(const std::string& name) const {
   return found > 0;
 }
 
+std::vector<std::string> Group::children() const {
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  check_status(H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, &index, collect_link_name, &names),
+               "H5Literate", label_, ".");
+  return names;
+}
+
+void Group::copy(const std::string& name, const Group& destination,
+                 const std::string& destination_name) const {
+  check_status(H5Ocopy(id(), name.c_str(), destination.id(), destination_name.c_str(), H5P_DEFAULT,
+                       H5P_DEFAULT),
+               "H5Ocopy", label_,
+               fmt::format("{} -> {}:{}", name, destination.label(), destination_name));
+}
+
 void Group::write(const std::string& name, const std::vector<double>& values,
                   const std::vector<hsize_t>& dims) const {
   write_dataset(*this, name, values, dims, H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE);
@@ -118,6 +241,45 @@ std::vector<int64_t> Group::read_int64s(const std::string& name) const {
   return read_dataset<int64_t>(*this, name, H5T_NATIVE_INT64);
 }
 
+void Group::write_scalar(const std::string& name, double value) const {
+  write_dataset(*this, name, std::vector<double>{value}, {}, H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE);
+}
+
+void Group::write_scalar(const std::string& name, int64_t value) const {
+  write_dataset(*this, name, std::vector<int64_t>{value}, {}, H5T_NATIVE_INT64, H5T_NATIVE_INT64);
+}
+
+double Group::read_double(const std::string& name) const {
+  return read_single<double>(*this, name, H5T_NATIVE_DOUBLE);
+}
+
+int64_t Group::read_int64(const std::string& name) const {
+  return read_single<int64_t>(*this, name, H5T_NATIVE_INT64);
+}
+
+void Group::write_strings(const std::string& name, const std::vector<std::string>& values) const {
+  write_string_dataset(*this, name, values, {static_cast<hsize_t>(values.size())});
+}
+
+void Group::write_string(const std::string& name, const std::string& value) const {
+  write_string_dataset(*this, name, {value}, {});
+}
+
+std::vector<std::string> Group::read_strings(const std::string& name) const {
+  Handle dataset(check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "H5Dopen2", label_, name),
+                 H5Dclose);
+  Handle type(check_id(H5Dget_type(dataset.id()), "H5Dget_type", label_, name), H5Tclose);
+  Handle space(check_id(H5Dget_space(dataset.id()), "H5Dget_space", label_, name), H5Sclose);
+  return read_string_values(dataset.id(), false, type.id(), space.id(), label_, name);
+}
+
+std::string Group::read_string(const std::string& name) const {
+  std::vector<std::string> values = read_strings(name);
+  PTQAT_CHECK(values.size() == 1, IoError, "{}: dataset '{}' holds {} strings, expected one",
+              label_, name, values.size());
+  return std::move(values[0]);
+}
+
 std::vector<hsize_t> Group::shape(const std::string& name) const {
   Handle dataset(check_id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "H5Dopen2", label_, name),
                  H5Dclose);
@@ -134,27 +296,46 @@ void Group::set_attribute(const std::string& name, const std::string& value) con
   Handle type(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy", label_, name), H5Tclose);
   check_status(H5Tset_size(type.id(), std::max<size_t>(1, value.size())), "H5Tset_size", label_,
                name);
+  write_attribute(name, type.id(), value.data());
+}
+
+void Group::set_attribute_utf8(const std::string& name, const std::string& value) const {
+  const Handle type = utf8_string_type(label_, name);
+  PTQAT_CHECK(value.find('\0') == std::string::npos, IoError,
+              "{}: string for '{}' holds a NUL byte, which an HDF5 string cannot store", label_,
+              name);
+  const char* pointer = value.c_str();
+  write_attribute(name, type.id(), &pointer);
+}
+
+void Group::write_attribute(const std::string& name, hid_t type, const void* buffer) const {
   Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate", label_, name), H5Sclose);
-  if (H5Aexists(id(), name.c_str()) > 0) {
+  if (has_attribute(name)) {
     check_status(H5Adelete(id(), name.c_str()), "H5Adelete", label_, name);
   }
   Handle attribute(
-      check_id(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+      check_id(H5Acreate2(id(), name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
                "H5Acreate2", label_, name),
       H5Aclose);
-  check_status(H5Awrite(attribute.id(), type.id(), value.data()), "H5Awrite", label_, name);
+  check_status(H5Awrite(attribute.id(), type, buffer), "H5Awrite", label_, name);
 }
 
 std::string Group::attribute(const std::string& name) const {
   Handle attribute(check_id(H5Aopen(id(), name.c_str(), H5P_DEFAULT), "H5Aopen", label_, name),
                    H5Aclose);
   Handle type(check_id(H5Aget_type(attribute.id()), "H5Aget_type", label_, name), H5Tclose);
-  const size_t size = H5Tget_size(type.id());
-  PTQAT_CHECK(size > 0, IoError, "{}: attribute '{}' is not a string", label_, name);
-  std::string value(size, '\0');
-  check_status(H5Aread(attribute.id(), type.id(), value.data()), "H5Aread", label_, name);
-  value.resize(value.find_last_not_of('\0') + 1);
-  return value;
+  Handle space(check_id(H5Aget_space(attribute.id()), "H5Aget_space", label_, name), H5Sclose);
+  std::vector<std::string> values =
+      read_string_values(attribute.id(), true, type.id(), space.id(), label_, name);
+  PTQAT_CHECK(values.size() == 1, IoError, "{}: attribute '{}' holds {} strings, expected one",
+              label_, name, values.size());
+  return std::move(values[0]);
+}
+
+bool Group::has_attribute(const std::string& name) const {
+  const htri_t found = H5Aexists(id(), name.c_str());
+  check_status(found < 0 ? -1 : 0, "H5Aexists", label_, name);
+  return found > 0;
 }
 
 File File::create(const std::string& path) {

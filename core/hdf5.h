@@ -1,7 +1,13 @@
 #pragma once
 // RAII wrappers over the HDF5 C API (1.10 API names pinned with H5_USE_110_API, set on the core
-// target). Just what the results store needs: files, groups, numeric datasets, string attributes.
-// Every HDF5 return code is checked and turned into an IoError naming the call and the file.
+// target). Just what the results store needs: files, groups, numeric and string datasets, string
+// attributes, listing and copying. Every HDF5 return code is checked and turned into an IoError
+// naming the call and the file.
+//
+// Note [h5 strings]: the *_utf8 writers and write_string(s) store variable-length UTF-8 strings,
+// which h5py reads as `str` in attributes and as `bytes` in datasets (`.asstr()` gives `str`).
+// set_attribute() keeps its fixed-length ASCII form (h5py: `numpy.bytes_`). The readers accept
+// both forms.
 
 #include <hdf5.h>
 
@@ -39,8 +45,15 @@ class Group {
   Group create_group(const std::string& name) const;
   Group open_group(const std::string& name) const;
   bool exists(const std::string& name) const;
+  /// Names of the links (groups and datasets) directly in this group, in increasing name order.
+  std::vector<std::string> children() const;
+  /// Copies the object `name` of this group, with everything below it and its attributes, to
+  /// `destination_name` in `destination`, which may lie in another file (H5Ocopy).
+  void copy(const std::string& name, const Group& destination,
+            const std::string& destination_name) const;
 
-  /// Writes a row-major dataset of the given shape (product of dims == values.size()).
+  /// Writes a row-major dataset of the given shape (product of dims == values.size(); empty
+  /// dims: a scalar).
   void write(const std::string& name, const std::vector<double>& values,
              const std::vector<hsize_t>& dims) const;
   void write(const std::string& name, const std::vector<int64_t>& values,
@@ -53,13 +66,36 @@ class Group {
   std::vector<int64_t> read_int64s(const std::string& name) const;
   std::vector<hsize_t> shape(const std::string& name) const;
 
+  /// Scalar (rank-0) numeric datasets: h5py's `group[name][()]` gives a number.
+  void write_scalar(const std::string& name, double value) const;
+  void write_scalar(const std::string& name, int64_t value) const;
+  /// Reads a dataset holding exactly one value (scalar or shape [1]); IoError otherwise.
+  double read_double(const std::string& name) const;
+  int64_t read_int64(const std::string& name) const;
+
+  /// A 1-d dataset of variable-length UTF-8 strings (Note [h5 strings]); may be empty.
+  void write_strings(const std::string& name, const std::vector<std::string>& values) const;
+  /// A scalar variable-length UTF-8 string dataset, e.g. a config text.
+  void write_string(const std::string& name, const std::string& value) const;
+  /// Reads a string dataset of any shape (flattened), variable- or fixed-length.
+  std::vector<std::string> read_strings(const std::string& name) const;
+  /// Reads a string dataset holding exactly one string; IoError otherwise.
+  std::string read_string(const std::string& name) const;
+
+  /// A scalar fixed-length ASCII string attribute (replaced if present).
   void set_attribute(const std::string& name, const std::string& value) const;
+  /// A scalar variable-length UTF-8 string attribute (replaced if present; Note [h5 strings]).
+  void set_attribute_utf8(const std::string& name, const std::string& value) const;
+  /// Reads a scalar string attribute, fixed- or variable-length.
   std::string attribute(const std::string& name) const;
+  bool has_attribute(const std::string& name) const;
 
   hid_t id() const { return handle_.id(); }
   const std::string& label() const { return label_; }
 
  private:
+  void write_attribute(const std::string& name, hid_t type, const void* buffer) const;
+
   Handle handle_;
   std::string label_;
 };

@@ -10,6 +10,7 @@ packages=(
   libhdf5-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libsimdjson-dev
   libfmt-dev libzip-dev zlib1g-dev libpng-dev nlohmann-json3-dev libxxhash-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-h5py   # tests read the results file as docs/results.md shows users
 )
 
 missing=()

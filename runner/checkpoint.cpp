@@ -1,0 +1,284 @@
+#include "runner/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <locale>
+#include <mutex>
+#include <sstream>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "core/durable_file.h"
+#include "core/error.h"
+
+namespace ptqat::runner {
+namespace {
+
+// Keys of the archive. "format" names the layout, so a later layout can still read this one.
+constexpr const char* kFormat = "ptqat-checkpoint-1";
+constexpr int64_t kOptionColumns = 6;  // lr, beta1, beta2, eps, weight_decay, amsgrad
+
+/// The first line of a LibTorch error, without the C++ backtrace it carries.
+std::string first_line(const c10::Error& error) {
+  std::string text = error.what_without_backtrace();
+  const size_t end = text.find('\n');
+  return end == std::string::npos ? text : text.substr(0, end);
+}
+
+c10::IValue string_list(const std::vector<std::string>& values) {
+  c10::List<std::string> list;
+  for (const auto& value : values) list.push_back(value);
+  return c10::IValue(list);
+}
+
+std::vector<std::string> read_string_list(torch::serialize::InputArchive& archive,
+                                          const std::string& key) {
+  c10::IValue value;
+  archive.read(key, value);
+  TORCH_CHECK(value.isList(), "'", key, "' is not a list");
+  const c10::List<c10::IValue> list = value.toList();
+  std::vector<std::string> strings;
+  for (size_t i = 0; i < list.size(); ++i) strings.push_back(list.get(i).toStringRef());
+  return strings;
+}
+
+torch::Tensor read_tensor(torch::serialize::InputArchive& archive, const std::string& key) {
+  torch::Tensor tensor;
+  archive.read(key, tensor);
+  return tensor;
+}
+
+/// The default CPU generator's state, read under its mutex as ATen requires.
+torch::Tensor cpu_generator_state() {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void set_cpu_generator_state(const torch::Tensor& state) {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+/// AdamW's per-group hyper-parameters as a [groups, kOptionColumns] float64 tensor. LibTorch
+/// 1.13's Optimizer::load() reads the saved group options and throws them away (only the
+/// per-parameter state is restored), so they are kept here.
+torch::Tensor adamw_group_options(const torch::optim::AdamW& optimizer) {
+  const auto& groups = optimizer.param_groups();
+  torch::Tensor table =
+      torch::empty({static_cast<int64_t>(groups.size()), kOptionColumns}, torch::kFloat64);
+  auto rows = table.accessor<double, 2>();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& options = static_cast<const torch::optim::AdamWOptions&>(groups[g].options());
+    const auto [beta1, beta2] = options.betas();
+    const double values[kOptionColumns] = {options.lr(),
+                                           beta1,
+                                           beta2,
+                                           options.eps(),
+                                           options.weight_decay(),
+                                           options.amsgrad() ? 1.0 : 0.0};
+    for (int64_t c = 0; c < kOptionColumns; ++c) rows[g][c] = values[c];
+  }
+  return table;
+}
+
+void set_adamw_group_options(torch::optim::AdamW& optimizer, const torch::Tensor& table) {
+  auto& groups = optimizer.param_groups();
+  TORCH_CHECK(table.dim() == 2 && table.size(0) == static_cast<int64_t>(groups.size()) &&
+                  table.size(1) == kOptionColumns && table.scalar_type() == torch::kFloat64,
+              "optimizer_options has shape ", table.sizes(), ", expected [", groups.size(), ", ",
+              kOptionColumns, "]");
+  auto rows = table.accessor<double, 2>();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    auto& options = static_cast<torch::optim::AdamWOptions&>(groups[g].options());
+    options.lr(rows[g][0]);
+    options.betas(std::make_tuple(rows[g][1], rows[g][2]));
+    options.eps(rows[g][3]);
+    options.weight_decay(rows[g][4]);
+    options.amsgrad(rows[g][5] != 0.0);
+  }
+}
+
+/// Module::load() replaces each tensor by the saved one whatever its shape, so a checkpoint of
+/// a differently sized model would load silently; the shapes and dtypes are compared after.
+struct TensorSignature {
+  std::vector<int64_t> sizes;
+  c10::ScalarType dtype;
+};
+
+/// Parameters, then buffers, in the model's order.
+std::vector<std::pair<std::string, TensorSignature>> signatures(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, TensorSignature>> result;
+  for (const auto& item : model.named_parameters()) {
+    result.push_back(
+        {"parameter " + item.key(), {item.value().sizes().vec(), item.value().scalar_type()}});
+  }
+  for (const auto& item : model.named_buffers()) {
+    result.push_back(
+        {"buffer " + item.key(), {item.value().sizes().vec(), item.value().scalar_type()}});
+  }
+  return result;
+}
+
+void load_model_checked(torch::serialize::InputArchive& archive, torch::nn::Module& model) {
+  const auto expected = signatures(model);
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  model.load(model_archive);
+  const auto loaded = signatures(model);
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const TensorSignature& got = loaded[i].second;
+    const TensorSignature& want = expected[i].second;
+    TORCH_CHECK(got.sizes == want.sizes && got.dtype == want.dtype, loaded[i].first, " is ",
+                got.dtype, c10::IntArrayRef(got.sizes), " in the checkpoint, the model has ",
+                want.dtype, c10::IntArrayRef(want.sizes));
+  }
+}
+
+/// Runs `body`, turning LibTorch's errors into a one-line DataError naming `path`.
+template <class Body>
+auto reading(const std::string& path, Body body) {
+  try {
+    return body();
+  } catch (const c10::Error& error) {
+    PTQAT_FAIL(DataError, "{}: not a complete ptqat checkpoint matching this model: {}", path,
+               first_line(error));
+  }
+}
+
+void open_checkpoint(const std::string& path, torch::serialize::InputArchive& archive) {
+  PTQAT_CHECK(std::filesystem::is_regular_file(path), IoError, "{}: checkpoint not found", path);
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& error) {
+    PTQAT_FAIL(DataError, "{}: not a readable checkpoint (truncated or corrupt?): {}", path,
+               first_line(error));
+  }
+  c10::IValue format;
+  PTQAT_CHECK(
+      archive.try_read("format", format) && format.isString() && format.toStringRef() == kFormat,
+      DataError, "{}: not a ptqat checkpoint (expected format \"{}\")", path, kFormat);
+}
+
+TrainingState read_state(torch::serialize::InputArchive& archive, const std::string& path) {
+  TrainingState state;
+  const torch::Tensor counters = read_tensor(archive, "counters");
+  TORCH_CHECK(counters.numel() == 3 && counters.scalar_type() == torch::kInt64,
+              "counters: expected 3 int64 values");
+  state.epoch = counters[0].item<int64_t>();
+  state.global_step = counters[1].item<int64_t>();
+  state.schedule_step = counters[2].item<int64_t>();
+  state.best_metric = read_tensor(archive, "best_metric").item<double>();
+
+  const auto engine_names = read_string_list(archive, "engine_names");
+  const auto engine_states = read_string_list(archive, "engine_states");
+  TORCH_CHECK(engine_names.size() == engine_states.size(), "engine lists differ in length");
+  for (size_t i = 0; i < engine_names.size(); ++i) {
+    std::istringstream in(engine_states[i]);
+    in.imbue(std::locale::classic());
+    std::mt19937_64 engine;
+    in >> engine;
+    PTQAT_CHECK(!in.fail(), DataError, "{}: random engine '{}' has an unreadable state", path,
+                engine_names[i]);
+    state.engines.emplace(engine_names[i], engine);
+  }
+
+  const auto keys = read_string_list(archive, "metadata_keys");
+  const auto values = read_string_list(archive, "metadata_values");
+  TORCH_CHECK(keys.size() == values.size(), "metadata lists differ in length");
+  for (size_t i = 0; i < keys.size(); ++i) state.metadata.emplace(keys[i], values[i]);
+  return state;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const torch::optim::AdamW& optimizer, const TrainingState& state) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(parent, error);
+    PTQAT_CHECK(!error, IoError, "{}: cannot create folder {}: {}", path, parent.string(),
+                error.message());
+  }
+
+  torch::serialize::OutputArchive archive;
+  archive.write("format", c10::IValue(std::string(kFormat)));
+
+  torch::serialize::OutputArchive model_archive(archive.compilation_unit());
+  model.save(model_archive);
+  archive.write("model", model_archive);
+
+  torch::serialize::OutputArchive optimizer_archive(archive.compilation_unit());
+  optimizer.save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("optimizer_options", adamw_group_options(optimizer));
+
+  archive.write("counters", torch::tensor({state.epoch, state.global_step, state.schedule_step},
+                                          torch::kInt64));
+  archive.write("best_metric", torch::tensor(state.best_metric, torch::kFloat64));
+  archive.write("cpu_generator", cpu_generator_state());
+
+  std::vector<std::string> names, engine_states, keys, values;
+  for (const auto& [name, engine] : state.engines) {
+    std::ostringstream out;
+    out.imbue(std::locale::classic());
+    out << engine;
+    names.push_back(name);
+    engine_states.push_back(out.str());
+  }
+  for (const auto& [key, value] : state.metadata) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
+  archive.write("engine_names", string_list(names));
+  archive.write("engine_states", string_list(engine_states));
+  archive.write("metadata_keys", string_list(keys));
+  archive.write("metadata_values", string_list(values));
+
+  const std::string temporary = core::temporary_path_for(path);
+  try {
+    archive.save_to(temporary);
+  } catch (const c10::Error& error) {
+    std::remove(temporary.c_str());
+    PTQAT_FAIL(IoError, "{}: cannot write checkpoint: {}", path, first_line(error));
+  }
+  core::publish_file(temporary, path);
+}
+
+TrainingState load_checkpoint(const std::string& path, torch::nn::Module& model,
+                              torch::optim::AdamW& optimizer) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  return reading(path, [&] {
+    TrainingState state = read_state(archive, path);
+    load_model_checked(archive, model);
+
+    // Optimizer::load() only adds the saved per-parameter states: a parameter without one in
+    // the file (never stepped when saved) would keep this optimizer's stale state.
+    optimizer.state().clear();
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    optimizer.load(optimizer_archive);
+    set_adamw_group_options(optimizer, read_tensor(archive, "optimizer_options"));
+
+    set_cpu_generator_state(read_tensor(archive, "cpu_generator"));
+    return state;
+  });
+}
+
+TrainingState load_model_weights(const std::string& path, torch::nn::Module& model) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  return reading(path, [&] {
+    TrainingState state = read_state(archive, path);
+    load_model_checked(archive, model);
+    return state;
+  });
+}
+
+}  // namespace ptqat::runner
