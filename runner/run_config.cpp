@@ -4,20 +4,36 @@
 
 namespace ptqat::runner {
 
+void OutputConfig::visit(core::ConfigVisitor& v) {
+  v.section("output", [&] {
+    v.field({"dir", "root of checkpoints, records and results.h5", core::Stage::kNone}, dir);
+  });
+}
+
 void RunConfig::visit(core::ConfigVisitor& v) {
   v.field({"seed", "seed of initialisation, shuffling and augmentation", core::Stage::kFloatTrain},
           seed, core::IntRange{0, std::numeric_limits<int32_t>::max()});
+  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task, {"detection"});
   runtime.visit(v);
   data.visit(v);
   loader.visit(v);
   pillars.visit(v);
   augment.visit(v);
+  model.visit(v);
+  quant.visit(v);
+  train.visit(v);
+  finetune.visit(v);
+  output.visit(v);
 }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   RunConfig config = core::load_config<RunConfig>(path, overrides);
   datasets::validate(config.pillars);
   datasets::validate(config.augment);
+  tasks::detection::validate(config.model, config.pillars);
+  config.quant.validate();
+  validate(config.train);
+  validate(config.finetune);
   return config;
 }
 

@@ -2,6 +2,7 @@
 // The whole config of a ptqat run: one typed struct per folder's knobs, under one root.
 
 #include <cstdint>
+#include <string>
 
 #include "core/config.h"
 #include "core/runtime_config.h"
@@ -9,16 +10,34 @@
 #include "datasets/data_config.h"
 #include "datasets/loader.h"
 #include "datasets/pillars.h"
+#include "quant/quant_config.h"
+#include "runner/lr_schedule.h"
+#include "tasks/detection/detection_model_config.h"
 
 namespace ptqat::runner {
 
+/// Where a run writes (section "output"): checkpoints named by stage key, records, results.
+struct OutputConfig {
+  /// Root of the run's outputs: checkpoints/<stage key>.pt, records/, results.h5, logs.
+  std::string dir = "runs/default";
+
+  void visit(core::ConfigVisitor& v);
+};
+
 struct RunConfig {
   int64_t seed = 0;
+  /// The perception task; "detection" for now (segmentation and occupancy follow).
+  std::string task = "detection";
   core::RuntimeConfig runtime;
   datasets::DataConfig data;
   datasets::LoaderConfig loader;
   datasets::PillarConfig pillars;
   datasets::AugmentConfig augment;
+  tasks::detection::DetectionModelConfig model;
+  quant::QuantConfig quant;
+  TrainConfig train;
+  FineTuneConfig finetune;
+  OutputConfig output;
 
   void visit(core::ConfigVisitor& v);
 };

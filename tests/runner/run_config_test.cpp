@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/error.h"
 #include "core/stage_key.h"
 
@@ -37,6 +39,26 @@ TEST(RunConfig, WhatChangesTheDataOrTheBatchesChangesTheFloatTrainingKey) {
 TEST(RunConfig, CrossFieldRulesAreCheckedOnLoad) {
   EXPECT_THROW(load_run_config("", {"pillars.pillar_size=[0.3, 0.3]"}), ConfigError);
   EXPECT_THROW(load_run_config("", {"augment.scale=[1.1, 0.9]"}), ConfigError);
+}
+
+TEST(RunConfig, DetectionPresetsLoadAndDifferInTheFloatTrainingKey) {
+  std::set<std::string> keys;
+  for (const char* preset : {"tiny", "demo", "full"}) {
+    const std::string path =
+        std::string(PTQAT_SOURCE_DIR) + "/configs/detection/" + preset + ".toml";
+    RunConfig config = load_run_config(path, {});
+    EXPECT_EQ(config.task, "detection") << path;
+    keys.insert(core::stage_key(core::fields_of(config), core::Stage::kFloatTrain, ""));
+  }
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+TEST(RunConfig, QuantizationAndFineTuneFieldsStayOutOfTheFloatTrainingKey) {
+  EXPECT_EQ(float_key({"quant.weight.bits=4", "quant.freeze_ratio=0.25", "finetune.lr=0.5",
+                       "output.dir=/tmp/elsewhere"}),
+            float_key({}));
+  EXPECT_NE(float_key({"train.lr=0.5"}), float_key({}));
+  EXPECT_NE(float_key({"model.head_channels=32"}), float_key({}));
 }
 
 }  // namespace ptqat::runner

@@ -1,0 +1,119 @@
+#pragma once
+// CenterPoint (Yin et al. 2021) on PointPillars, built only from quantizable layers: pillar
+// feature net -> BEV scatter -> SECOND backbone -> SECOND-FPN neck -> CenterPoint head with one
+// set of branches per task group (mmdet3d's centerpoint_02pillar_second_secfpn_nus).
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "datasets/batch.h"
+#include "datasets/pillars.h"
+#include "quant/qconv2d.h"
+#include "quant/qconv_bn2d.h"
+#include "quant/qconv_transpose2d.h"
+#include "tasks/detection/detection_model_config.h"
+#include "tasks/detection/pillar_feature_net.h"
+
+namespace ptqat::tasks::detection {
+
+/// The head maps of one task group; B samples, H x W head cells (HeadGrid). Cell (iy, ix) of a
+/// map is the head cell whose lower corner is (x_min + ix * cell_x, y_min + iy * cell_y).
+struct CenterPointHeadOutput {
+  torch::Tensor heatmap;   ///< [B, classes of the group, H, W] logits
+  torch::Tensor offset;    ///< [B, 2, H, W] centre offset x, y inside the cell (cells)
+  torch::Tensor height;    ///< [B, 1, H, W] centre z (m)
+  torch::Tensor size;      ///< [B, 3, H, W] log w, log l, log h (m)
+  torch::Tensor rotation;  ///< [B, 2, H, W] sin yaw, cos yaw
+  torch::Tensor velocity;  ///< [B, 2, H, W] vx, vy (m/s)
+
+  /// The five regression maps concatenated in kBoxCodeSize order: [B, 10, H, W].
+  torch::Tensor regression() const;
+};
+
+/// One output per task group, in config.task_groups order.
+using CenterPointOutput = std::vector<CenterPointHeadOutput>;
+
+/// One neck branch of SECOND-FPN: resamples a backbone stage to the common resolution, then
+/// BatchNorm + ReLU. A factor >= 1: QConvTranspose2d (kernel = stride = factor, no bias, module
+/// `up`) and a plain BatchNorm2d (`bn`); a factor < 1: a QConvBn2d with kernel = stride =
+/// 1 / factor (`down`), as mmdet3d's SECONDFPN.
+class NeckBranchImpl : public torch::nn::Module {
+ public:
+  NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor, double bn_eps,
+                 double bn_momentum);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  quant::QConvTranspose2d up{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+  quant::QConvBn2d down{nullptr};
+};
+TORCH_MODULE(NeckBranch);
+
+/// A CenterPoint head branch: conv3x3 + BN + ReLU (QConvBn2d), then conv3x3 with bias (QConv2d).
+/// Module names `hidden`, `out`.
+class HeadBranchImpl : public torch::nn::Module {
+ public:
+  HeadBranchImpl(int64_t in_channels, int64_t hidden_channels, int64_t out_channels, double bn_eps,
+                 double bn_momentum);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  quant::QConvBn2d hidden{nullptr};
+  quant::QConv2d out{nullptr};
+};
+TORCH_MODULE(HeadBranch);
+
+/// The branches of one task group. Module names `heatmap`, `offset`, `height`, `size`,
+/// `rotation`, `velocity`.
+class TaskHeadImpl : public torch::nn::Module {
+ public:
+  TaskHeadImpl(int64_t in_channels, int64_t hidden_channels, int64_t classes, double bn_eps,
+               double bn_momentum);
+  CenterPointHeadOutput forward(const torch::Tensor& x);
+
+  HeadBranch heatmap{nullptr}, offset{nullptr}, height{nullptr}, size{nullptr}, rotation{nullptr},
+      velocity{nullptr};
+};
+TORCH_MODULE(TaskHead);
+
+/// The detector. Quantizable layers: `pfn.linear{i}` (QLinear); `backbone.{s}.{i}` (QConvBn2d,
+/// conv3x3, i = 0 strided); `neck.{s}.up` (QConvTranspose2d, followed by the plain BatchNorm2d
+/// `neck.{s}.bn`) or `neck.{s}.down` (QConvBn2d); `shared` (QConvBn2d);
+/// `heads.{g}.{branch}.hidden` (QConvBn2d) and `.out` (QConv2d). Every conv and linear layer is
+/// quantizable; the BatchNorm1d of the pillar net and the BatchNorm2d after the transposed convs
+/// are parameters outside the quantizable layers.
+class CenterPointModelImpl : public torch::nn::Module {
+ public:
+  /// Validates the config (validate()); `point_features`: features per point of
+  /// Batch.pillar_features.
+  CenterPointModelImpl(const DetectionModelConfig& config, const datasets::PillarConfig& pillars,
+                       int64_t point_features = kPillarPointFeatures);
+
+  /// Head maps of the batch's pillars (Batch.pillar_features, pillar_coords, pillar_num_points;
+  /// Batch.size() samples).
+  CenterPointOutput forward(const datasets::Batch& batch);
+  /// The BEV pseudo-image -> head maps (what forward() runs after the pillar net and scatter).
+  CenterPointOutput forward_bev(const torch::Tensor& bev);
+
+  const DetectionModelConfig& config() const { return config_; }
+  const HeadGrid& grid() const { return grid_; }
+  /// Detection classes of each task group (config().class_groups()).
+  const std::vector<std::vector<int>>& class_groups() const { return class_groups_; }
+
+ private:
+  DetectionModelConfig config_;
+  HeadGrid grid_;
+  int64_t grid_x_ = 0, grid_y_ = 0;
+  std::vector<std::vector<int>> class_groups_;
+
+  PillarFeatureNet pfn_{nullptr};
+  std::vector<std::vector<quant::QConvBn2d>> backbone_;
+  std::vector<NeckBranch> neck_;
+  quant::QConvBn2d shared_{nullptr};
+  std::vector<TaskHead> heads_;
+};
+TORCH_MODULE(CenterPointModel);
+
+}  // namespace ptqat::tasks::detection
