@@ -9,6 +9,7 @@
 #include "tests/support/expect_error.h"
 #include "tests/support/nuscenes_fixture.h"
 #include "tests/support/temp_dir.h"
+#include "tests/tasks/detection/tiny_centerpoint.h"
 
 namespace ptqat::tasks::detection {
 namespace {
@@ -31,18 +32,6 @@ TEST(CircleNms, SuppressesWithinSquaredRadiusByScore) {
   EXPECT_EQ(circle_nms(chain, torch::tensor({0.9F, 0.8F, 0.7F}), 2.25),
             (std::vector<int64_t>{0, 2}));
   EXPECT_TRUE(circle_nms(torch::zeros({0, 2}), torch::zeros({0}), 1.0).empty());
-}
-
-/// 16 x 16 head cells of 1 m from (-8, -8).
-HeadGrid unit_grid() {
-  HeadGrid grid;
-  grid.x_min = -8.0;
-  grid.y_min = -8.0;
-  grid.cell_x = 1.0;
-  grid.cell_y = 1.0;
-  grid.width = 16;
-  grid.height = 16;
-  return grid;
 }
 
 /// One group (car, pedestrian) over 2 samples; sample 1 holds nothing. Sample 0: a car peak at
@@ -84,7 +73,7 @@ CenterPointDecodeConfig hand_decode_config() {
 
 TEST(CenterPointDecode, HandBuiltHeadGivesExpectedLidarBoxes) {
   const std::vector<DecodedBoxes> decoded =
-      decode({hand_built_head()}, {{0, 5}}, unit_grid(), hand_decode_config());
+      decode({hand_built_head()}, {{0, 5}}, testing::unit_grid(), hand_decode_config());
   ASSERT_EQ(decoded.size(), 2U);
   EXPECT_EQ(decoded[1].size(), 0);
   const DecodedBoxes& boxes = decoded[0];
@@ -106,18 +95,18 @@ TEST(CenterPointDecode, HandBuiltHeadGivesExpectedLidarBoxes) {
 TEST(CenterPointDecode, LimitsAndDisabledNms) {
   CenterPointDecodeConfig config = hand_decode_config();
   config.max_boxes = 1;
-  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, unit_grid(), config)[0].size(), 1);
+  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, testing::unit_grid(), config)[0].size(), 1);
   config = hand_decode_config();
   config.top_k = 1;  // only the strongest peak of the group
-  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, unit_grid(), config)[0].size(), 1);
+  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, testing::unit_grid(), config)[0].size(), 1);
   config = hand_decode_config();
   config.circle_nms_threshold[0] = 0.0;  // cars: keep all, the weaker car comes back
-  const DecodedBoxes boxes = decode({hand_built_head()}, {{0, 5}}, unit_grid(), config)[0];
+  const DecodedBoxes boxes = decode({hand_built_head()}, {{0, 5}}, testing::unit_grid(), config)[0];
   ASSERT_EQ(boxes.size(), 3);
   EXPECT_EQ(boxes.labels[2].item<int64_t>(), 0);
   EXPECT_NEAR(boxes.boxes[2][0].item<float>(), 2.0, 1e-6);
   config.post_center_range = {-8.0, -8.0, -10.0, 8.0, 8.0, 10.0};  // (-8, -8) is inside
-  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, unit_grid(), config)[0].size(), 4);
+  EXPECT_EQ(decode({hand_built_head()}, {{0, 5}}, testing::unit_grid(), config)[0].size(), 4);
 }
 
 TEST(DefaultAttribute, CenterPointExportRule) {

@@ -5,20 +5,10 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/tasks/detection/tiny_centerpoint.h"
+
 namespace ptqat::tasks::detection {
 namespace {
-
-/// 16 x 16 head cells of 1 m from (-8, -8).
-HeadGrid unit_grid() {
-  HeadGrid grid;
-  grid.x_min = -8.0;
-  grid.y_min = -8.0;
-  grid.cell_x = 1.0;
-  grid.cell_y = 1.0;
-  grid.width = 16;
-  grid.height = 16;
-  return grid;
-}
 
 /// One sample whose boxes are `rows` (9 values each) with detection classes `classes`.
 std::pair<torch::Tensor, torch::Tensor> batch_of(const std::vector<std::vector<float>>& rows,
@@ -66,7 +56,7 @@ TEST(CenterPointTargets, HandPlacedCarBox) {
   CenterPointTargetConfig config;
   config.min_radius = 0;  // the formula's radius: int(1.2) = 1
   const std::vector<GroupTargets> targets =
-      build_targets(boxes, labels, kGroups, unit_grid(), config);
+      build_targets(boxes, labels, kGroups, testing::unit_grid(), config);
   ASSERT_EQ(targets.size(), 3U);
   const GroupTargets& car = targets[0];
   EXPECT_EQ(car.heatmap.sizes(), (std::vector<int64_t>{1, 1, 16, 16}));
@@ -105,7 +95,7 @@ TEST(CenterPointTargets, MinRadiusGroupsChannelsAndSkips) {
       {4, 8, 5, -1, 2});
   CenterPointTargetConfig config;  // min_radius 2
   const std::vector<GroupTargets> targets =
-      build_targets(boxes, labels, kGroups, unit_grid(), config);
+      build_targets(boxes, labels, kGroups, testing::unit_grid(), config);
   EXPECT_EQ(targets[0].mask.sum().item<int64_t>(), 0);
 
   const GroupTargets& trucks = targets[1];  // channel 1 = construction_vehicle
@@ -133,7 +123,7 @@ TEST(CenterPointTargets, MaxObjectsPerGroup) {
                                         {0, 0, 0});
   CenterPointTargetConfig config;
   config.max_objects = 2;
-  const GroupTargets car = build_targets(boxes, labels, kGroups, unit_grid(), config)[0];
+  const GroupTargets car = build_targets(boxes, labels, kGroups, testing::unit_grid(), config)[0];
   EXPECT_EQ(car.mask.sizes(), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(car.mask.sum().item<int64_t>(), 2);
   EXPECT_EQ(car.heatmap.eq(1.0).sum().item<int64_t>(), 2);

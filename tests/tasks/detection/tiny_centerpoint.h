@@ -32,4 +32,16 @@ inline DetectionModelConfig tiny_config() {
   return config;
 }
 
+/// 16 x 16 head cells of 1 m from (-8, -8).
+inline HeadGrid unit_grid() {
+  HeadGrid grid;
+  grid.x_min = -8.0;
+  grid.y_min = -8.0;
+  grid.cell_x = 1.0;
+  grid.cell_y = 1.0;
+  grid.width = 16;
+  grid.height = 16;
+  return grid;
+}
+
 }  // namespace ptqat::tasks::detection::testing
