@@ -10,6 +10,7 @@
 #include "runner/bench_commands.h"
 #include "runner/bev_bench_model.h"
 #include "runner/data_commands.h"
+#include "runner/float_training.h"
 #include "runner/run_config.h"
 #include "runner/step_bench.h"
 
@@ -129,6 +130,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->check(CLI::IsMember({"float", "qat", "ptqat"}))
       ->group("");
 
+  // ptqat train --config FILE [--set key=value ...]
+  CLI::App* train = app.add_subcommand(
+      "train", "train the float baseline of a run config (resumes from its last checkpoint)");
+  std::string train_config;
+  std::vector<std::string> train_overrides;
+  train->add_option("--config", train_config, "TOML run config")->required();
+  train->add_option("--set", train_overrides, "override a key (repeatable)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -161,6 +170,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
           summary.seconds, static_cast<double>(summary.samples) / summary.seconds);
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
+    } else if (*train) {
+      run_float_training(load_run_config(train_config, train_overrides), out);
     } else if (*bench_loader_command) {
       bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
     } else if (*bench_step_command) {

@@ -2,12 +2,11 @@
 // codes.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <array>
-#include <cstdio>
 #include <filesystem>
 
+#include "tests/runner/cli_run.h"
 #include "tests/support/nuscenes_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -15,20 +14,8 @@ namespace ptqat::runner {
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CliRun ptqat(const std::string& arguments) {
-  const std::string command = std::string(PTQAT_EXECUTABLE) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using testing::CliRun;
+using testing::ptqat;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -2,42 +2,30 @@
 // of it) on the tiny model and checks the JSON it prints.
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "tests/runner/cli_run.h"
 
 namespace ptqat::runner {
 
 namespace {
 
-struct CommandRun {
-  int exit_code;
-  std::string out;  // stdout only: stderr (logs) goes to the test's stderr
-};
-
-CommandRun ptqat(const std::string& arguments) {
-  const std::string command = std::string(PTQAT_EXECUTABLE) + " " + arguments;
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+testing::CliRun ptqat(const std::string& arguments) {
+  return testing::ptqat(arguments, /*with_stderr=*/false);
 }
 
 }  // namespace
 
 TEST(BenchStep, JsonHasPositiveFiguresAndConsistentRatios) {
-  const CommandRun run =
+  const testing::CliRun run =
       ptqat("bench step --model tiny-bev --threads 1 --steps 3 --warmup 1 --json");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
-  const nlohmann::json json = nlohmann::json::parse(run.out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json json = nlohmann::json::parse(run.output);
   for (const char* key :
        {"float_s", "qat_s", "ptqat_s", "float_peak_bytes", "qat_peak_bytes", "ptqat_peak_bytes"}) {
-    ASSERT_TRUE(json.contains(key)) << key << " missing: " << run.out;
+    ASSERT_TRUE(json.contains(key)) << key << " missing: " << run.output;
     ASSERT_TRUE(json[key].is_number()) << key;
     EXPECT_GT(json[key].get<double>(), 0) << key;
   }
@@ -52,27 +40,27 @@ TEST(BenchStep, JsonHasPositiveFiguresAndConsistentRatios) {
 }
 
 TEST(BenchStep, TableNamesEveryVariantAndRatio) {
-  const CommandRun run = ptqat("bench step --model tiny-bev --threads 1 --steps 1 --warmup 0");
-  ASSERT_EQ(run.exit_code, 0) << run.out;
+  const testing::CliRun run = ptqat("bench step --model tiny-bev --threads 1 --steps 1 --warmup 0");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
   for (const char* part : {"float", "qat W4A8", "ptqat 0.5", "qat / float step", "ptqat / qat step",
                            "ptqat / qat peak memory"}) {
-    EXPECT_NE(run.out.find(part), std::string::npos) << part << " missing: " << run.out;
+    EXPECT_NE(run.output.find(part), std::string::npos) << part << " missing: " << run.output;
   }
 }
 
 TEST(BenchStep, UnknownModelIsAUsageError) {
-  const CommandRun run = ptqat("bench step --model resnet 2>&1");
+  const testing::CliRun run = ptqat("bench step --model resnet 2>&1");
   EXPECT_NE(run.exit_code, 0);
-  EXPECT_NE(run.out.find("--model"), std::string::npos) << run.out;
+  EXPECT_NE(run.output.find("--model"), std::string::npos) << run.output;
 }
 
 TEST(BenchStep, HelpListsTheOptionsButNotTheMemoryRun) {
-  const CommandRun run = ptqat("bench step --help");
+  const testing::CliRun run = ptqat("bench step --help");
   EXPECT_EQ(run.exit_code, 0);
   for (const char* option : {"--model", "--threads", "--steps", "--warmup", "--json"}) {
-    EXPECT_NE(run.out.find(option), std::string::npos) << option;
+    EXPECT_NE(run.output.find(option), std::string::npos) << option;
   }
-  EXPECT_EQ(run.out.find("--memory-variant"), std::string::npos) << run.out;
+  EXPECT_EQ(run.output.find("--memory-variant"), std::string::npos) << run.output;
 }
 
 }  // namespace ptqat::runner
