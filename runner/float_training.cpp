@@ -134,7 +134,7 @@ tasks::TaskMetrics run_float_training(RunConfig config, std::ostream& out) {
     state.epoch = epoch + 1;
     if (evaluate_now(epoch)) {
       latest = evaluate(*task, *model, eval_set, config, {});
-      out << fmt::format("epoch {}: {}\n", epoch + 1, summary_line(latest));
+      out << fmt::format("epoch {}: {}\n", epoch + 1, summary_line(latest)) << std::flush;
       const bool scored = latest.has_ground_truth;
       const double value = scored ? latest.scalars.at(latest.primary) : 0.0;
       if (scored) {
