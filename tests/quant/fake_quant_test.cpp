@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "tests/quant/quant_spec_util.h"
+
 namespace ptqat::quant {
 namespace {
 
@@ -18,16 +20,8 @@ std::vector<KernelPath> kernel_paths() {
 
 const char* path_name(KernelPath path) { return path == KernelPath::kAvx2 ? "avx2" : "scalar"; }
 
-QuantSpec make_spec(int64_t bits, bool symmetric, bool is_signed, bool narrow_range) {
-  QuantSpec s;
-  s.bits = bits;
-  s.symmetric = symmetric;
-  s.is_signed = is_signed;
-  s.narrow_range = narrow_range;
-  return s;
-}
-
-torch::Tensor floats(std::vector<float> values) { return torch::tensor(values, torch::kFloat); }
+using test::floats;
+using test::grid_spec;
 
 // Same shape and the same bytes: stricter than torch::equal (tells -0.0 from 0.0).
 ::testing::AssertionResult bit_equal(const torch::Tensor& a, const torch::Tensor& b) {
@@ -71,7 +65,7 @@ TEST(FakeQuant, ZeroPointShiftsTheUnsignedGrid) {
   // scale 0.5, zero point 10, [0, 255]: 1.3 -> 2.6 -> 3 (+10 = 13) -> 1.5; -6 -> -12 + 10 = -2
   // -> clamped to 0 -> (0 - 10) * 0.5 = -5; 130 -> 270 -> 255 -> 122.5; -5.2 -> -10 + 10 = 0.
   const torch::Tensor x = floats({1.3f, -6.f, 130.f, 0.f, -5.f, -5.2f});
-  const QuantSpec spec = make_spec(8, false, false, false);
+  const QuantSpec spec = grid_spec(8, false, false, false);
   for (KernelPath path : kernel_paths()) {
     SCOPED_TRACE(path_name(path));
     const auto result =
@@ -86,7 +80,7 @@ TEST(FakeQuant, PerChannelAxisZeroUsesEachRowsScale) {
   // 4-bit narrow [-7, 7]. Row 0 scale 1: 0.3 -> 0, 0.6 -> 1, -2 -> -2. Row 1 scale 0.25:
   // 1.2 -> 1 -> 0.25, 2.4 -> 2 -> 0.5, -8 -> -7 -> -1.75.
   const torch::Tensor x = floats({0.3f, 0.6f, -2.f, 0.3f, 0.6f, -2.f}).reshape({2, 3});
-  QuantSpec spec = make_spec(4, true, true, true);
+  QuantSpec spec = grid_spec(4, true, true, true);
   spec.per_channel = true;
   spec.axis = 0;
   for (KernelPath path : kernel_paths()) {
@@ -105,7 +99,7 @@ TEST(FakeQuant, PerChannelAxisOneUsesEachColumnsScale) {
       floats({0.4f, 1.6f, 0.4f, 1.6f, -2.5f, 9.f, -2.5f, 9.f}).reshape({2, 2, 2});
   const torch::Tensor expected =
       floats({0.f, 2.f, 0.5f, 1.5f, -2.f, 7.f, -2.5f, 3.5f}).reshape({2, 2, 2});
-  QuantSpec spec = make_spec(4, true, true, true);
+  QuantSpec spec = grid_spec(4, true, true, true);
   spec.per_channel = true;
   spec.axis = 1;
   for (KernelPath path : kernel_paths()) {
@@ -123,12 +117,12 @@ struct PerTensorCase {
 
 TEST(FakeQuant, PerTensorEqualsAtenBitForBit) {
   const std::vector<PerTensorCase> cases = {
-      {make_spec(8, true, true, true), 0.0173f, 0},
-      {make_spec(8, true, true, true), 0.125f, 0},  // many exact ties
-      {make_spec(4, true, true, false), 0.31f, 0},
-      {make_spec(8, false, false, false), 0.05f, 37},
-      {make_spec(6, false, true, false), 0.1f, -3},
-      {make_spec(16, true, true, true), 0.0007f, 0},
+      {grid_spec(8, true, true, true), 0.0173f, 0},
+      {grid_spec(8, true, true, true), 0.125f, 0},  // many exact ties
+      {grid_spec(4, true, true, false), 0.31f, 0},
+      {grid_spec(8, false, false, false), 0.05f, 37},
+      {grid_spec(6, false, true, false), 0.1f, -3},
+      {grid_spec(16, true, true, true), 0.0007f, 0},
   };
   // Odd sizes: vector tails; the second spans several 32K-element pieces (threads).
   for (const std::vector<int64_t>& sizes :
@@ -160,7 +154,7 @@ TEST(FakeQuant, PerChannelEqualsAtenBitForBit) {
       {{2, 3, 40001}, 1, true}, {{13, 1}, 0, false},     {{5, 3, 7}, 2, true},
   };
   for (const Case& c : cases) {
-    QuantSpec spec = make_spec(8, c.symmetric, true, c.symmetric);
+    QuantSpec spec = grid_spec(8, c.symmetric, true, c.symmetric);
     spec.per_channel = true;
     spec.axis = c.axis;
     const torch::Tensor x = random_input(c.sizes, 2.0, 2);
@@ -194,7 +188,7 @@ TEST(FakeQuant, DoubleInputFallsBackToAten) {
 }
 
 TEST(FakeQuant, StraightThroughGradientIsUpstreamGradientWhereNotClamped) {
-  const QuantSpec spec = make_spec(8, false, false, false);
+  const QuantSpec spec = grid_spec(8, false, false, false);
   for (KernelPath path : kernel_paths()) {
     SCOPED_TRACE(path_name(path));
     // As ZeroPointShiftsTheUnsignedGrid: the 2nd and 3rd inputs are clamped.
@@ -261,7 +255,7 @@ TEST(FakeQuant, LsqGradientsMatchAtenPerTensor) {
   spec.learnable_scale = true;
   expect_lsq_matches_aten(random_input({3, 37, 11, 13}, 3.0, 7), floats({0.0173f}),
                           torch::zeros({1}, torch::kInt), spec);
-  QuantSpec affine = make_spec(8, false, false, false);
+  QuantSpec affine = grid_spec(8, false, false, false);
   affine.learnable_scale = true;
   expect_lsq_matches_aten(random_input({5, 40009}, 3.0, 8), floats({0.03f}),
                           torch::tensor({60}, torch::kInt), affine);
@@ -269,7 +263,7 @@ TEST(FakeQuant, LsqGradientsMatchAtenPerTensor) {
 
 TEST(FakeQuant, LsqGradientsMatchAtenPerChannel) {
   for (int64_t axis : {0, 1}) {
-    QuantSpec spec = make_spec(4, true, true, true);
+    QuantSpec spec = grid_spec(4, true, true, true);
     spec.learnable_scale = true;
     spec.per_channel = true;
     spec.axis = axis;
@@ -289,7 +283,7 @@ TEST(FakeQuant, LsqGradientsMatchFiniteDifferencesOfTheSurrogate) {
   const std::vector<double> x = {0.31, -0.77, 1.26, 3.9, -4.4, 0.05};
   const std::vector<double> g = {1.0, -2.0, 0.5, 1.5, -1.0, 3.0};
   const double s0 = 0.5;
-  QuantSpec spec = make_spec(4, true, true, true);  // [-7, 7]: 3.9 and -4.4 are clamped
+  QuantSpec spec = grid_spec(4, true, true, true);  // [-7, 7]: 3.9 and -4.4 are clamped
   spec.learnable_scale = true;
   auto loss = [&](double s, const std::vector<double>& xs) {
     double total = 0.0;
@@ -343,7 +337,7 @@ TEST(FakeQuant, DefaultGradFactorScalesTheScaleGradient) {
 
 TEST(FakeQuant, ScalarAndAvx2PathsAgree) {
   if (!cpu_has_avx2_fma()) GTEST_SKIP() << "CPU lacks AVX2+FMA";
-  QuantSpec spec = make_spec(8, false, false, false);
+  QuantSpec spec = grid_spec(8, false, false, false);
   const torch::Tensor x = random_input({100003}, 3.0, 12);
   const torch::Tensor s = floats({0.03f});
   const torch::Tensor z = torch::tensor({100}, torch::kInt);
@@ -379,7 +373,7 @@ TEST(FakeQuant, ScaleOfWrongLengthIsInternalError) {
 }
 
 TEST(FakeQuant, ZeroPointOutsideTheGridIsInternalError) {
-  const QuantSpec spec = make_spec(8, false, false, false);
+  const QuantSpec spec = grid_spec(8, false, false, false);
   EXPECT_THROW(fake_quantize(torch::ones({3}), floats({1.f}), torch::tensor({256}), spec),
                InternalError);
 }

@@ -12,20 +12,19 @@
 
 #include "core/error.h"
 #include "quant/fake_quant.h"
+#include "tests/quant/quant_spec_util.h"
 
 namespace ptqat::quant {
 namespace {
 
+using test::floats;
+
+/// A default-narrow-range spec, per channel (axis 0) when asked.
 QuantSpec make_spec(int64_t bits, bool symmetric, bool is_signed, bool per_channel = false) {
-  QuantSpec s;
-  s.bits = bits;
-  s.symmetric = symmetric;
-  s.is_signed = is_signed;
+  QuantSpec s = test::grid_spec(bits, symmetric, is_signed, /*narrow_range=*/true);
   s.per_channel = per_channel;
   return s;
 }
-
-torch::Tensor floats(std::vector<float> values) { return torch::tensor(values, torch::kFloat); }
 
 float quant_mse(const torch::Tensor& x, const QuantParams& p, const QuantSpec& spec) {
   return (fake_quantize(x, p.scale, p.zero_point, spec) - x).pow(2).mean().item<float>();

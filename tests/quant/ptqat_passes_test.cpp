@@ -18,6 +18,7 @@
 #include "quant/qlinear.h"
 #include "quant/quantized_export.h"
 #include "quant/selection.h"
+#include "tests/quant/layer_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::quant {
@@ -211,15 +212,6 @@ TEST(PtqatPasses, SmallestRuleFreezesHalfIncludingTheHardLayerLargestTheOpposite
   }
 }
 
-/// Every tensor of a layer module (parameters and buffers), cloned, by name.
-std::map<std::string, torch::Tensor> snapshot(nn::Module& layer) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : layer.named_parameters())
-    tensors[item.key()] = item.value().detach().clone();
-  for (const auto& item : layer.named_buffers()) tensors[item.key()] = item.value().clone();
-  return tensors;
-}
-
 TEST(PtqatPasses, FineTuningKeepsFrozenLayersBitIdenticalAndTrainsTheOthers) {
   Fixture f(four_bit_config());
   DiscrepancyTable table = f.calibrate_and_measure();
@@ -229,7 +221,7 @@ TEST(PtqatPasses, FineTuningKeepsFrozenLayersBitIdenticalAndTrainsTheOthers) {
   std::vector<std::map<std::string, torch::Tensor>> before;
   int64_t expected_trainable = 0;
   for (size_t i = 0; i < f.layers.size(); ++i) {
-    before.push_back(snapshot(*f.layers[i].layer));
+    before.push_back(test::snapshot(*f.layers[i].layer));
     EXPECT_EQ(table[i].frozen, selection.frozen[i]);
     if (!selection.frozen[i]) {
       // Weights, bias, BN affine, and both learnable scales (per channel + per tensor).
@@ -252,7 +244,7 @@ TEST(PtqatPasses, FineTuningKeepsFrozenLayersBitIdenticalAndTrainsTheOthers) {
     optimizer.step();
   }
   for (size_t i = 0; i < f.layers.size(); ++i) {
-    const auto after = snapshot(*f.layers[i].layer);
+    const auto after = test::snapshot(*f.layers[i].layer);
     bool weight_changed = false;
     for (const auto& [name, value] : before[i]) {
       const bool same = torch::equal(after.at(name), value);

@@ -4,16 +4,13 @@
 
 #include <string>
 
+#include "tests/quant/quant_spec_util.h"
+
 namespace ptqat::quant {
 namespace {
 
 QuantSpec spec(int64_t bits, bool symmetric, bool is_signed, bool narrow_range) {
-  QuantSpec s;
-  s.bits = bits;
-  s.symmetric = symmetric;
-  s.is_signed = is_signed;
-  s.narrow_range = narrow_range;
-  return s;
+  return test::grid_spec(bits, symmetric, is_signed, narrow_range);
 }
 
 TEST(QuantSpec, DefaultIsTensorRtNarrowInt8) {
