@@ -7,6 +7,18 @@
 
 namespace ptqat::quant {
 
+const char* method_name(QuantMethod method) {
+  switch (method) {
+    case QuantMethod::kPtq:
+      return "ptq";
+    case QuantMethod::kQat:
+      return "qat";
+    case QuantMethod::kPtqat:
+      return "ptqat";
+  }
+  PTQAT_FAIL(InternalError, "unknown QuantMethod {}", static_cast<int>(method));
+}
+
 namespace {
 
 constexpr int64_t kMinBits = 2;

@@ -20,6 +20,9 @@ enum class QuantMethod {
   kPtqat,  ///< Freeze `freeze_ratio` of the layers at their PTQ state, fine-tune the rest.
 };
 
+/// "ptq", "qat", "ptqat": the config value, also the method's name in records.
+const char* method_name(QuantMethod method);
+
 /// Which layers PTQAT freezes, by their discrepancy rank.
 enum class SelectionRule {
   kSmallest,  ///< The paper's rule: freeze the largest-discrepancy layers, train the smallest.

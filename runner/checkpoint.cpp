@@ -194,10 +194,10 @@ TrainingState read_state(torch::serialize::InputArchive& archive, const std::str
   return state;
 }
 
-}  // namespace
 
-void save_checkpoint(const std::string& path, const torch::nn::Module& model,
-                     const torch::optim::AdamW& optimizer, const TrainingState& state) {
+/// save_checkpoint() with an optional optimizer.
+void write_checkpoint(const std::string& path, const torch::nn::Module& model,
+                      const torch::optim::AdamW* optimizer, const TrainingState& state) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::error_code error;
@@ -213,10 +213,12 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   model.save(model_archive);
   archive.write("model", model_archive);
 
-  torch::serialize::OutputArchive optimizer_archive(archive.compilation_unit());
-  optimizer.save(optimizer_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("optimizer_options", adamw_group_options(optimizer));
+  if (optimizer != nullptr) {
+    torch::serialize::OutputArchive optimizer_archive(archive.compilation_unit());
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("optimizer_options", adamw_group_options(*optimizer));
+  }
 
   archive.write("counters", torch::tensor({state.epoch, state.global_step, state.schedule_step},
                                           torch::kInt64));
@@ -250,6 +252,18 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
   core::publish_file(temporary, path);
 }
 
+}  // namespace
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model,
+                     const torch::optim::AdamW& optimizer, const TrainingState& state) {
+  write_checkpoint(path, model, &optimizer, state);
+}
+
+void save_model_checkpoint(const std::string& path, const torch::nn::Module& model,
+                           const TrainingState& state) {
+  write_checkpoint(path, model, nullptr, state);
+}
+
 TrainingState load_checkpoint(const std::string& path, torch::nn::Module& model,
                               torch::optim::AdamW& optimizer) {
   torch::serialize::InputArchive archive;
@@ -269,6 +283,12 @@ TrainingState load_checkpoint(const std::string& path, torch::nn::Module& model,
     set_cpu_generator_state(read_tensor(archive, "cpu_generator"));
     return state;
   });
+}
+
+TrainingState read_checkpoint_state(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  return reading(path, [&] { return read_state(archive, path); });
 }
 
 TrainingState load_model_weights(const std::string& path, torch::nn::Module& model) {

@@ -40,6 +40,11 @@ struct TrainingState {
 void save_checkpoint(const std::string& path, const torch::nn::Module& model,
                      const torch::optim::AdamW& optimizer, const TrainingState& state);
 
+/// A checkpoint of a stage that does not train (calibration): model and state, no optimizer.
+/// load_model_weights() and read_checkpoint_state() read it; load_checkpoint() does not.
+void save_model_checkpoint(const std::string& path, const torch::nn::Module& model,
+                           const TrainingState& state);
+
 /// Restores what save_checkpoint() wrote into `model` and `optimizer` (which must have the same
 /// structure: parameter names, shapes, groups) and the default CPU generator, and returns the
 /// TrainingState. Throws IoError when `path` does not exist and DataError naming `path` when it
@@ -47,6 +52,10 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
 /// the model and optimizer may be partly restored and should be discarded.
 TrainingState load_checkpoint(const std::string& path, torch::nn::Module& model,
                               torch::optim::AdamW& optimizer);
+
+/// Reads only the TrainingState (counters, metadata): what a checkpoint is, before building the
+/// model it belongs to. Errors as load_checkpoint().
+TrainingState read_checkpoint_state(const std::string& path);
 
 /// Restores only the model's parameters and buffers (a later stage starting from this one's
 /// weights) and returns the TrainingState; the generator and any optimizer are left alone.

@@ -2,6 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <map>
+#include <utility>
+
 #include "core/config_toml.h"
 #include "core/error.h"
 #include "core/logging.h"
@@ -10,7 +13,9 @@
 #include "runner/bench_commands.h"
 #include "runner/bev_bench_model.h"
 #include "runner/data_commands.h"
+#include "runner/evaluation.h"
 #include "runner/float_training.h"
+#include "runner/quantization.h"
 #include "runner/run_config.h"
 #include "runner/step_bench.h"
 
@@ -138,6 +143,42 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   train->add_option("--config", train_config, "TOML run config")->required();
   train->add_option("--set", train_overrides, "override a key (repeatable)");
 
+  // ptqat quantize --config FILE --method ptq|qat|ptqat [shorthands] [--set key=value ...]
+  CLI::App* quantize = app.add_subcommand(
+      "quantize",
+      "PTQ, QAT or PTQAT of the config's float model (run `ptqat train` first); stages already "
+      "recorded under output.dir are reused");
+  std::string quantize_config;
+  std::vector<std::string> quantize_overrides;
+  // Shorthands for quant.* keys, applied after --set.
+  const std::vector<std::pair<const char*, const char*>> quantize_shorthands = {
+      {"--method", "quant.method"},
+      {"--weight-bits", "quant.weight.bits"},
+      {"--activation-bits", "quant.activation.bits"},
+      {"--freeze-ratio", "quant.freeze_ratio"},
+      {"--rule", "quant.rule"},
+      {"--discrepancy-mode", "quant.discrepancy_mode"},
+      {"--discrepancy-metric", "quant.discrepancy_metric"}};
+  std::map<std::string, std::string> quantize_values;
+  quantize->add_option("--config", quantize_config, "TOML run config")->required();
+  quantize->add_option("--set", quantize_overrides, "override a key (repeatable)");
+  for (const auto& [flag, key] : quantize_shorthands) {
+    quantize->add_option(flag, quantize_values[key], std::string("sets ") + key);
+  }
+
+  // ptqat eval [--checkpoint CKPT] [--config FILE] [--set ...] [--export-json F] [--metrics-json F]
+  CLI::App* eval = app.add_subcommand(
+      "eval",
+      "evaluate a checkpoint (default: the config's float model) with the official metric");
+  EvaluationOptions eval_options;
+  eval->add_option("--checkpoint", eval_options.checkpoint,
+                   "a stage's .pt; its stored config is used unless --config is given");
+  eval->add_option("--config", eval_options.config_file, "TOML run config");
+  eval->add_option("--set", eval_options.overrides, "override a key (repeatable)");
+  eval->add_option("--export-json", eval_options.export_json,
+                   "write the predictions as a nuScenes submission JSON");
+  eval->add_option("--metrics-json", eval_options.metrics_json, "write the metrics as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -172,6 +213,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       print_data_file_summary(inspect_file, out);
     } else if (*train) {
       run_float_training(load_run_config(train_config, train_overrides), out);
+    } else if (*quantize) {
+      for (const auto& [key, value] : quantize_values) {
+        if (!value.empty()) quantize_overrides.push_back(key + "=" + value);
+      }
+      run_quantization(load_run_config(quantize_config, quantize_overrides), out);
+    } else if (*eval) {
+      run_evaluation(eval_options, out);
     } else if (*bench_loader_command) {
       bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
     } else if (*bench_step_command) {

@@ -26,8 +26,13 @@ void RunConfig::visit(core::ConfigVisitor& v) {
   output.visit(v);
 }
 
-RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
-  RunConfig config = core::load_config<RunConfig>(path, overrides);
+namespace {
+
+RunConfig validated_run_config(core::ConfigDocument document,
+                               const std::vector<std::string>& overrides) {
+  for (const auto& assignment : overrides) document.apply_override(assignment);
+  RunConfig config;
+  document.read_into(core::fields_of(config));
   datasets::validate(config.pillars);
   datasets::validate(config.augment);
   tasks::detection::validate(config.model, config.pillars);
@@ -35,6 +40,19 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   validate(config.train);
   validate(config.finetune);
   return config;
+}
+
+}  // namespace
+
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return validated_run_config(
+      path.empty() ? core::ConfigDocument::empty() : core::ConfigDocument::from_file(path),
+      overrides);
+}
+
+RunConfig parse_run_config(const std::string& text, const std::string& source_name,
+                           const std::vector<std::string>& overrides) {
+  return validated_run_config(core::ConfigDocument::from_string(text, source_name), overrides);
 }
 
 }  // namespace ptqat::runner

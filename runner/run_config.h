@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/runtime_config.h"
@@ -45,5 +46,10 @@ struct RunConfig {
 /// Loads a run config (defaults when `path` is empty), applies overrides, and validates the
 /// parts whose rules span several fields.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
+
+/// As load_run_config(), from TOML text (the config a checkpoint stores); `source_name` stands
+/// for the file in error messages.
+RunConfig parse_run_config(const std::string& text, const std::string& source_name,
+                           const std::vector<std::string>& overrides);
 
 }  // namespace ptqat::runner

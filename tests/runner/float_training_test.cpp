@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "runner/results_store.h"
+#include "runner/stage_context.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,12 +26,12 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
                                 " --set output.dir=" + dir.file("run") + " --set runtime.threads=1";
   const testing::CliRun train = testing::ptqat(arguments);
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  EXPECT_NE(train.output.find("epoch 2: "), std::string::npos) << train.output;
+  EXPECT_NE(train.output.find("train epoch 2: "), std::string::npos) << train.output;
 
   // The checkpoint is named by the float-training stage key, and the record holds the metric.
   RunConfig resolved =
       load_run_config(config, {"data.dataroot=" + data, "output.dir=" + dir.file("run")});
-  const StagePaths paths = float_training_paths(resolved);
+  const StagePaths paths = stage_paths(resolved, stage_keys(resolved).float_train);
   EXPECT_TRUE(std::filesystem::exists(paths.checkpoint));
   EXPECT_TRUE(std::filesystem::exists(paths.last_checkpoint));
   std::vector<RunRecord> runs = read_results(dir.file("run/results.h5"));

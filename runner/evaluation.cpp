@@ -1,0 +1,139 @@
+#include "runner/evaluation.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/config_toml.h"
+#include "core/durable_file.h"
+#include "core/error.h"
+#include "core/resources.h"
+#include "core/stage_key.h"
+#include "runner/checkpoint.h"
+#include "runner/quantization.h"
+#include "runner/stage_context.h"
+
+namespace ptqat::runner {
+
+namespace {
+
+/// What the checkpoint is: its run config, stage and key.
+struct CheckpointIdentity {
+  RunConfig config;
+  std::string path;
+  std::string stage;
+  std::string key;
+  std::vector<std::string> frozen_layers;
+};
+
+std::string metadata_value(const TrainingState& state, const char* key) {
+  const auto found = state.metadata.find(key);
+  return found == state.metadata.end() ? std::string() : found->second;
+}
+
+CheckpointIdentity identify(const EvaluationOptions& options) {
+  CheckpointIdentity identity;
+  if (options.checkpoint.empty()) {
+    PTQAT_CHECK(!options.config_file.empty(), ConfigError,
+                "eval: give --checkpoint, or --config to evaluate that config's float model");
+    identity.config = load_run_config(options.config_file, options.overrides);
+    identity.key = stage_keys(identity.config).float_train;
+    identity.path = stage_paths(identity.config, identity.key).checkpoint;
+    identity.stage = core::stage_name(core::Stage::kFloatTrain);
+    return identity;
+  }
+  identity.path = options.checkpoint;
+  const TrainingState state = read_checkpoint_state(options.checkpoint);
+  const std::string stored_config = metadata_value(state, metadata::kConfig);
+  if (options.config_file.empty()) {
+    PTQAT_CHECK(!stored_config.empty(), DataError,
+                "{}: the checkpoint stores no run config: pass the one it was trained with "
+                "(--config)",
+                options.checkpoint);
+    identity.config = parse_run_config(stored_config, options.checkpoint + " (stored config)",
+                                       options.overrides);
+  } else {
+    identity.config = load_run_config(options.config_file, options.overrides);
+  }
+  identity.key = metadata_value(state, metadata::kStageKey);
+  identity.stage = metadata_value(state, metadata::kStage);
+  if (identity.stage.empty()) identity.stage = core::stage_name(core::Stage::kFloatTrain);
+  std::istringstream frozen(metadata_value(state, metadata::kFrozenLayers));
+  for (std::string name; std::getline(frozen, name);) {
+    if (!name.empty()) identity.frozen_layers.push_back(name);
+  }
+  return identity;
+}
+
+/// The method a stage's model stands for, as records name it.
+std::string method_of(const CheckpointIdentity& identity) {
+  if (identity.stage == core::stage_name(core::Stage::kFloatTrain)) return "float";
+  if (identity.stage == core::stage_name(core::Stage::kCalibrate)) return "ptq";
+  return quant::method_name(identity.config.quant.method);  // a fine-tune: QAT or PTQAT
+}
+
+/// Writes `text` to `path` whole or not at all.
+void write_text_file(const std::string& path, const std::string& text) {
+  const std::string temporary = core::temporary_path_for(path);
+  {
+    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.flush();
+    PTQAT_CHECK(file.good(), IoError, "{}: cannot write", path);
+  }
+  core::publish_file(temporary, path);
+}
+
+}  // namespace
+
+tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
+  core::reset_peak_rss();
+  const core::Stopwatch stopwatch;
+  const std::string started_at = utc_timestamp();
+  const CheckpointIdentity identity = identify(options);
+  const RunConfig& config = identity.config;
+  const StageContext context(config, /*with_train_split=*/false);
+  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+
+  const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
+  if (quantized) {
+    // The checkpoint's quantizer shapes and frozen caches must exist before it loads: configure
+    // as its stage did, and freeze its frozen layers with placeholders the load overwrites.
+    const std::vector<quant::NamedLayer> layers =
+        configure_quantization(context, *model, context.first_eval_batch());
+    for (const std::string& name : identity.frozen_layers) {
+      const auto found = std::find_if(layers.begin(), layers.end(),
+                                      [&](const quant::NamedLayer& layer) { return layer.name == name; });
+      PTQAT_CHECK(found != layers.end(), DataError,
+                  "{}: frozen layer '{}' is not a quantizable layer of this model", identity.path,
+                  name);
+      quant::QuantizableLayer& layer = *found->layer;
+      layer.freeze_with(layer.folded_weight(), layer.folded_bias());
+    }
+    quant::set_mode(layers, quant::LayerMode::kQuantize);
+  }
+  load_model_weights(identity.path, *model);
+
+  const tasks::TaskMetrics metrics = context.evaluate(*model, {options.export_json, ""});
+  out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", identity.path, method_of(identity),
+                     identity.key, config.data.version, config.data.eval_split)
+      << metrics_table(metrics);
+  if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
+  if (!options.metrics_json.empty()) {
+    write_text_file(options.metrics_json, metrics.json);
+    out << "metrics: " << options.metrics_json << "\n";
+  }
+
+  RunConfig resolved = config;
+  const std::string key =
+      core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate, identity.key);
+  RunRecord record = stage_record(config, key, identity.key, core::Stage::kEvaluate,
+                                  method_of(identity), started_at, stopwatch, *model, metrics);
+  record.trainable_parameters = 0;
+  publish(config, record);
+  return metrics;
+}
+
+}  // namespace ptqat::runner

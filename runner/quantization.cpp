@@ -1,0 +1,175 @@
+#include "runner/quantization.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "core/collective.h"
+#include "core/config_toml.h"
+#include "core/error.h"
+#include "core/resources.h"
+#include "quant/calibration.h"
+#include "quant/discrepancy.h"
+#include "quant/layer_policy.h"
+#include "quant/selection.h"
+#include "runner/checkpoint.h"
+#include "runner/training_loop.h"
+
+namespace ptqat::runner {
+
+namespace {
+
+std::map<std::string, std::string> checkpoint_metadata(const RunConfig& config,
+                                                       const std::string& key,
+                                                       core::Stage stage) {
+  RunConfig resolved = config;
+  return {{metadata::kStageKey, key},
+          {metadata::kStage, core::stage_name(stage)},
+          {metadata::kConfig, core::to_toml(core::fields_of(resolved))}};
+}
+
+/// A metric recorded earlier, for the summary of a reused stage.
+tasks::TaskMetrics recorded_metrics(const RunRecord& record) {
+  tasks::TaskMetrics metrics;
+  metrics.scalars = record.metrics;
+  metrics.class_names = record.class_names;
+  metrics.per_class = record.per_class;
+  metrics.has_ground_truth = !record.metrics.empty();
+  return metrics;
+}
+
+/// The outcome of the calibration stage: the layers calibrated, in quantize mode.
+struct Calibration {
+  quant::DiscrepancyTable table;
+  tasks::TaskMetrics ptq_metrics;
+};
+
+Calibration run_calibration_stage(const StageContext& context, torch::nn::Module& model,
+                                  const std::vector<quant::NamedLayer>& layers,
+                                  const std::vector<datasets::Batch>& batches,
+                                  const StageKeys& keys, std::ostream& out) {
+  const RunConfig& config = context.config();
+  const StagePaths paths = stage_paths(config, keys.calibrate);
+  const ResultsStore store(config.output.dir);
+  if (store.contains(keys.calibrate) && std::filesystem::exists(paths.checkpoint)) {
+    load_model_weights(paths.checkpoint, model);
+    quant::set_mode(layers, quant::LayerMode::kQuantize);
+    const RunRecord record = store.read(keys.calibrate);
+    out << fmt::format("calibration {}: recorded, reusing {}\n", keys.calibrate, paths.checkpoint);
+    return {record.layers, recorded_metrics(record)};
+  }
+
+  core::reset_peak_rss();
+  const core::Stopwatch stopwatch;
+  const std::string started_at = utc_timestamp();
+  const auto forward = [&](int64_t batch) { context.task().forward(model, batches.at(batch)); };
+  const auto count = static_cast<int64_t>(batches.size());
+  core::SingleProcessCollective group;
+  quant::calibrate(model, layers, count, forward, group);
+  Calibration calibration;
+  calibration.table = quant::measure_discrepancy(model, layers, count, forward,
+                                                 config.quant.discrepancy_mode,
+                                                 config.quant.discrepancy_metric, group);
+  calibration.ptq_metrics = context.evaluate(model, {});
+
+  TrainingState state;
+  state.metadata = checkpoint_metadata(config, keys.calibrate, core::Stage::kCalibrate);
+  save_model_checkpoint(paths.checkpoint, model, state);
+  RunRecord record = stage_record(config, keys.calibrate, keys.float_train, core::Stage::kCalibrate,
+                                  "ptq", started_at, stopwatch, model, calibration.ptq_metrics);
+  record.trainable_parameters = 0;
+  record.layers = calibration.table;
+  publish(config, record);
+  out << fmt::format("calibration {} ({} batches): PTQ {}\n", keys.calibrate, count,
+                     summary_line(calibration.ptq_metrics));
+  return calibration;
+}
+
+tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::Module& model,
+                                       const std::vector<quant::NamedLayer>& layers,
+                                       quant::DiscrepancyTable table, const StageKeys& keys,
+                                       std::ostream& out) {
+  const RunConfig& config = context.config();
+  const quant::QuantConfig& quant = config.quant;
+  const ResultsStore store(config.output.dir);
+  if (store.contains(keys.fine_tune)) {
+    const RunRecord record = store.read(keys.fine_tune);
+    out << fmt::format("fine-tune {}: recorded, {} trainable parameters: {}\n", keys.fine_tune,
+                       record.trainable_parameters, summary_line(recorded_metrics(record)));
+    return recorded_metrics(record);
+  }
+
+  core::reset_peak_rss();
+  const core::Stopwatch stopwatch;
+  const std::string started_at = utc_timestamp();
+  const quant::LayerSelection selection =
+      quant::select_layers(table, quant::selection_options(quant, static_cast<uint64_t>(config.seed)));
+  const int64_t trainable = quant::apply_selection(model, layers, selection, quant.method,
+                                                   quant.bn_statistics, table);
+  std::string frozen_layers;
+  for (const auto& row : table) {
+    if (row.frozen) frozen_layers += row.name + "\n";
+  }
+
+  TrainingStage stage;
+  stage.name = "finetune";
+  stage.optimizer = &config.finetune;
+  stage.paths = stage_paths(config, keys.fine_tune);
+  stage.metadata = checkpoint_metadata(config, keys.fine_tune, core::Stage::kFineTune);
+  stage.metadata[metadata::kFrozenLayers] = frozen_layers;
+  std::map<std::string, MetricHistory> history;
+  const tasks::TaskMetrics best = train_stage(context, model, stage, history, out);
+
+  RunRecord record = stage_record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
+                                  quant::method_name(quant.method), started_at, stopwatch, model, best);
+  record.trainable_parameters = trainable;
+  record.layers = std::move(table);
+  record.history = std::move(history);
+  publish(config, record);
+  out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",
+                     keys.fine_tune, quant::method_name(quant.method), selection.frozen_layers,
+                     layers.size(), trainable, summary_line(best));
+  return best;
+}
+
+}  // namespace
+
+std::vector<quant::NamedLayer> configure_quantization(const StageContext& context,
+                                                      torch::nn::Module& model,
+                                                      const datasets::Batch& batch) {
+  std::vector<quant::NamedLayer> layers;
+  {
+    torch::NoGradGuard no_grad;
+    const quant::EvalModeGuard eval_mode(model);
+    layers = quant::in_forward_order(quant::find_quantizable_layers(model),
+                                     [&] { context.task().forward(model, batch); });
+  }
+  quant::configure_layers(layers, context.config().quant);
+  return layers;
+}
+
+tasks::TaskMetrics run_quantization(const RunConfig& config, std::ostream& out) {
+  const StageContext context(config, /*with_train_split=*/true);
+  const StageKeys keys = stage_keys(config);
+  const StagePaths float_paths = stage_paths(config, keys.float_train);
+  PTQAT_CHECK(std::filesystem::exists(float_paths.checkpoint), ConfigError,
+              "quantize: no float checkpoint {} for this config under output.dir = '{}': run "
+              "`ptqat train` with the same config first",
+              float_paths.checkpoint, config.output.dir);
+
+  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+  load_model_weights(float_paths.checkpoint, *model);
+  const std::vector<datasets::Batch> batches =
+      context.calibration_batches(config.quant.calibration_batches);
+  PTQAT_CHECK(!batches.empty(), DataError, "quantize: split '{}' of {} has no samples to calibrate on",
+              config.data.train_split, config.data.dataroot);
+  const std::vector<quant::NamedLayer> layers =
+      configure_quantization(context, *model, batches.front());
+
+  Calibration calibration =
+      run_calibration_stage(context, *model, layers, batches, keys, out);
+  if (config.quant.method == quant::QuantMethod::kPtq) return calibration.ptq_metrics;
+  return run_fine_tune_stage(context, *model, layers, std::move(calibration.table), keys, out);
+}
+
+}  // namespace ptqat::runner

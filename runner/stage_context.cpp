@@ -1,0 +1,180 @@
+#include "runner/stage_context.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/config_toml.h"
+#include "core/error.h"
+#include "core/stage_key.h"
+#include "datasets/loader.h"
+#include "quant/selection.h"
+#include "runner/task_factory.h"
+
+namespace ptqat::runner {
+
+StageKeys stage_keys(const RunConfig& config) {
+  RunConfig canonical = config;
+  quant::QuantConfig& quant = canonical.quant;
+  // Fields the method ignores take their defaults, so that they cannot split equal runs.
+  if (quant.method != quant::QuantMethod::kPtqat) {
+    const quant::QuantConfig defaults;
+    quant.freeze_ratio = defaults.freeze_ratio;
+    quant.rule = defaults.rule;
+    quant.freeze_by = defaults.freeze_by;
+  }
+  if (quant.method != quant::QuantMethod::kPtqat || quant.rule != quant::SelectionRule::kRandom) {
+    quant.select_seed = -1;
+  }
+  const core::ConfigFields fields = core::fields_of(canonical);
+  StageKeys keys;
+  keys.float_train = core::stage_key(fields, core::Stage::kFloatTrain, "");
+  keys.calibrate = core::stage_key(fields, core::Stage::kCalibrate, keys.float_train);
+  if (quant.method != quant::QuantMethod::kPtq) {
+    keys.fine_tune = core::stage_key(fields, core::Stage::kFineTune, keys.calibrate);
+  }
+  return keys;
+}
+
+StagePaths stage_paths(const RunConfig& config, const std::string& key) {
+  const std::filesystem::path dir(config.output.dir);
+  StagePaths paths;
+  paths.key = key;
+  paths.checkpoint = (dir / "checkpoints" / (key + ".pt")).string();
+  paths.last_checkpoint = (dir / "checkpoints" / (key + ".last.pt")).string();
+  paths.records = dir.string();
+  return paths;
+}
+
+StageContext::StageContext(RunConfig config, bool with_train_split)
+    : config_(std::move(config)),
+      index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
+                                                        config_.data.version)),
+      eval_set_(index_, config_.data.eval_split, config_.data),
+      task_(make_task(config_, index_)) {
+  core::apply_thread_setting(config_.runtime.threads);
+  if (config_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  torch::manual_seed(static_cast<uint64_t>(config_.seed));
+  if (with_train_split) train_set_.emplace(index_, config_.data.train_split, config_.data);
+}
+
+const datasets::NuScenesDataset& StageContext::train_set() const {
+  PTQAT_ASSERT(train_set_.has_value(), "the stage context was opened without its train split");
+  return *train_set_;
+}
+
+namespace {
+
+/// A loader that reads `dataset` in order or in the seeded epoch-0 order, never augmenting.
+datasets::Loader plain_loader(const datasets::NuScenesDataset& dataset, const RunConfig& config,
+                              bool shuffle) {
+  datasets::LoaderConfig loader_config = config.loader;
+  loader_config.shuffle = shuffle;
+  datasets::AugmentConfig no_augment;
+  no_augment.enabled = false;
+  return datasets::Loader(dataset, loader_config, config.pillars, no_augment, 0, 1,
+                          static_cast<uint64_t>(config.seed));
+}
+
+}  // namespace
+
+std::vector<datasets::Batch> StageContext::calibration_batches(int64_t count) const {
+  datasets::Loader loader = plain_loader(train_set(), config_, config_.loader.shuffle);
+  loader.start_epoch(0);
+  std::vector<datasets::Batch> batches;
+  while (static_cast<int64_t>(batches.size()) < count) {
+    auto batch = loader.next();
+    if (!batch) break;
+    batches.push_back(std::move(*batch));
+  }
+  return batches;
+}
+
+datasets::Batch StageContext::first_eval_batch() const {
+  datasets::Loader loader = plain_loader(eval_set_, config_, false);
+  loader.start_epoch(0);
+  auto batch = loader.next();
+  PTQAT_CHECK(batch.has_value(), DataError, "{}: split '{}' has no samples",
+              config_.data.dataroot, config_.data.eval_split);
+  return std::move(*batch);
+}
+
+tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
+                                          const tasks::PredictionExport& output) const {
+  datasets::Loader loader = plain_loader(eval_set_, config_, false);
+  loader.start_epoch(0);
+  const bool was_training = model.is_training();
+  model.eval();
+  auto evaluation = task_->begin_evaluation();
+  {
+    torch::NoGradGuard no_grad;
+    while (auto batch = loader.next()) evaluation->add(model, *batch);
+  }
+  model.train(was_training);
+  return evaluation->finish(output);
+}
+
+RunRecord stage_record(const RunConfig& config, const std::string& key,
+                       const std::string& parent_key, core::Stage stage, const std::string& method,
+                       const std::string& started_at, const core::Stopwatch& stopwatch,
+                       torch::nn::Module& model, const tasks::TaskMetrics& metrics) {
+  RunRecord record;
+  record.key = key;
+  record.parent_key = parent_key;
+  record.stage = core::stage_name(stage);
+  record.task = config.task;
+  record.method = method;
+  RunConfig resolved = config;
+  record.config = core::to_toml(core::fields_of(resolved));
+  record.started_at = started_at;
+  record.finished_at = utc_timestamp();
+  record.wall_time_s = stopwatch.seconds();
+  record.peak_host_memory_bytes = core::high_water_rss_bytes();
+  record.trainable_parameters = quant::trainable_parameter_count(model);
+  record.metrics = metrics.scalars;
+  record.class_names = metrics.class_names;
+  record.per_class = metrics.per_class;
+  return record;
+}
+
+void publish(const RunConfig& config, const RunRecord& record) {
+  const ResultsStore store(config.output.dir);
+  store.write(record);
+  store.consolidate((std::filesystem::path(config.output.dir) / "results.h5").string());
+}
+
+std::string summary_line(const tasks::TaskMetrics& metrics) {
+  if (!metrics.has_ground_truth) return "no ground truth on this split: predictions only";
+  std::string line;
+  for (const auto& [name, value] : metrics.scalars) {
+    line += fmt::format("{}{} {:.4f}", line.empty() ? "" : "  ", name, value);
+  }
+  return line;
+}
+
+std::string metrics_table(const tasks::TaskMetrics& metrics) {
+  if (!metrics.has_ground_truth) return summary_line(metrics) + "\n";
+  size_t width = 6;
+  for (const auto& [name, value] : metrics.scalars) width = std::max(width, name.size());
+  std::string table;
+  for (const auto& [name, value] : metrics.scalars) {
+    table += fmt::format("{:<{}}  {:>8.4f}\n", name, width, value);
+  }
+  if (metrics.class_names.empty()) return table;
+  size_t class_width = 5;
+  for (const auto& name : metrics.class_names) class_width = std::max(class_width, name.size());
+  table += fmt::format("\n{:<{}}", "class", class_width);
+  for (const auto& [column, values] : metrics.per_class) table += fmt::format("  {:>8}", column);
+  table += "\n";
+  for (size_t i = 0; i < metrics.class_names.size(); ++i) {
+    table += fmt::format("{:<{}}", metrics.class_names[i], class_width);
+    for (const auto& [column, values] : metrics.per_class) {
+      table += fmt::format("  {:>8.4f}", values.at(i));
+    }
+    table += "\n";
+  }
+  return table;
+}
+
+}  // namespace ptqat::runner

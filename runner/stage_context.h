@@ -1,0 +1,101 @@
+#pragma once
+// What the stages of one run config share (ARCHITECTURE.md "Stage keys"): the keys that name
+// the float, calibration and fine-tune stages, where their files live under output.dir, the
+// dataset and task, one evaluation pass, and the record every stage publishes.
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/resources.h"
+#include "datasets/batch.h"
+#include "datasets/nuscenes.h"
+#include "datasets/nuscenes_dataset.h"
+#include "runner/results_store.h"
+#include "runner/run_config.h"
+#include "tasks/task.h"
+
+namespace ptqat::runner {
+
+/// The stage keys of a run config. Fields a method ignores do not enter its key (QAT's key
+/// does not depend on freeze_ratio or rule), so equivalent runs share their stages.
+struct StageKeys {
+  std::string float_train;
+  std::string calibrate;  ///< parent: float_train
+  std::string fine_tune;  ///< parent: calibrate; QAT and PTQAT only
+};
+StageKeys stage_keys(const RunConfig& config);
+
+/// Where a stage's files live under output.dir.
+struct StagePaths {
+  std::string key;              ///< the stage key
+  std::string checkpoint;       ///< <dir>/checkpoints/<key>.pt: the stage's result (best)
+  std::string last_checkpoint;  ///< <dir>/checkpoints/<key>.last.pt: resume point
+  std::string records;          ///< <dir> (the results store: records/, results.h5)
+};
+StagePaths stage_paths(const RunConfig& config, const std::string& key);
+
+/// Checkpoint metadata keys (runner/checkpoint.h TrainingState::metadata) every stage writes,
+/// so `ptqat eval --checkpoint` can rebuild the model a checkpoint belongs to.
+namespace metadata {
+inline constexpr const char* kStageKey = "stage_key";
+inline constexpr const char* kStage = "stage";  ///< core::stage_name()
+inline constexpr const char* kConfig = "config";  ///< the resolved config as TOML
+/// Fine-tune: the frozen layers' names, one per line.
+inline constexpr const char* kFrozenLayers = "frozen_layers";
+}  // namespace metadata
+
+/// The dataset and task of a run config; applies its runtime settings (threads, determinism,
+/// seed) on construction.
+class StageContext {
+ public:
+  /// `with_train_split` false: only the evaluation split is opened (evaluation of v1.0-test,
+  /// whose version has no training split).
+  StageContext(RunConfig config, bool with_train_split);
+
+  const RunConfig& config() const { return config_; }
+  const tasks::Task& task() const { return *task_; }
+  const datasets::NuScenesDataset& train_set() const;
+  const datasets::NuScenesDataset& eval_set() const { return eval_set_; }
+
+  /// The first `count` batches of an epoch-0 pass over the training split without augmentation
+  /// (shuffled when loader.shuffle is set): the calibration data. Fewer when the split is
+  /// smaller.
+  std::vector<datasets::Batch> calibration_batches(int64_t count) const;
+  /// The first batch of the evaluation split (for passes that need any real input).
+  datasets::Batch first_eval_batch() const;
+
+  /// One pass over the evaluation split in eval mode without gradients (no augmentation, no
+  /// shuffling); writes predictions where `output` says. The model's training flag is restored.
+  tasks::TaskMetrics evaluate(torch::nn::Module& model, const tasks::PredictionExport& output) const;
+
+ private:
+  RunConfig config_;
+  std::shared_ptr<const datasets::NuScenes> index_;
+  std::optional<datasets::NuScenesDataset> train_set_;
+  datasets::NuScenesDataset eval_set_;
+  std::unique_ptr<tasks::Task> task_;
+};
+
+/// The record of a finished stage: identity, resolved config, `metrics`, wall time since
+/// `stopwatch` started, the peak RSS since the last core::reset_peak_rss() (each stage resets it
+/// when it starts; the peak includes what the process already held then), and the parameters
+/// of `model` that require grad. Callers add the layer table and histories.
+RunRecord stage_record(const RunConfig& config, const std::string& key,
+                       const std::string& parent_key, core::Stage stage, const std::string& method,
+                       const std::string& started_at, const core::Stopwatch& stopwatch,
+                       torch::nn::Module& model, const tasks::TaskMetrics& metrics);
+
+/// Writes `record` to the store under output.dir and rebuilds its results.h5.
+void publish(const RunConfig& config, const RunRecord& record);
+
+/// "mAP 0.1234  NDS 0.2345 ...", or a note when the split had no ground truth.
+std::string summary_line(const tasks::TaskMetrics& metrics);
+
+/// The metrics as an aligned two-column table, then the per-class values as one more table.
+std::string metrics_table(const tasks::TaskMetrics& metrics);
+
+}  // namespace ptqat::runner

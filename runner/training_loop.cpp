@@ -1,0 +1,100 @@
+#include "runner/training_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "datasets/loader.h"
+#include "runner/checkpoint.h"
+#include "runner/progress.h"
+
+namespace ptqat::runner {
+
+tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
+                               const TrainingStage& stage,
+                               std::map<std::string, MetricHistory>& history, std::ostream& out) {
+  const RunConfig& config = context.config();
+  const OptimizerConfig& settings = *stage.optimizer;
+  const StagePaths& paths = stage.paths;
+  model.train();
+  std::vector<torch::Tensor> parameters;
+  for (const auto& parameter : model.parameters()) {
+    if (parameter.requires_grad()) parameters.push_back(parameter);
+  }
+  torch::optim::AdamW optimizer(parameters, adamw_options(settings));
+  datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment, 0, 1,
+                          static_cast<uint64_t>(config.seed));
+  const int64_t steps_per_epoch = loader.steps_per_epoch();
+  const std::unique_ptr<LrSchedule> schedule =
+      make_schedule(settings, settings.epochs * steps_per_epoch);
+
+  TrainingState state;
+  state.metadata = stage.metadata;
+  if (std::filesystem::exists(paths.last_checkpoint)) {
+    state = load_checkpoint(paths.last_checkpoint, model, optimizer);
+    spdlog::info("{}: resuming {} after epoch {}", stage.name, paths.last_checkpoint, state.epoch);
+  }
+
+  tasks::TaskMetrics best;  // of the best checkpoint
+  bool evaluated_best = false;
+  const auto evaluate_now = [&](int64_t epoch) {
+    const int64_t every = settings.eval_every_epochs;
+    return epoch + 1 == settings.epochs || (every > 0 && (epoch + 1) % every == 0);
+  };
+  for (int64_t epoch = state.epoch; epoch < settings.epochs; ++epoch) {
+    loader.start_epoch(epoch);
+    ProgressReporter progress(fmt::format("{} epoch {}/{}", stage.name, epoch + 1, settings.epochs),
+                              steps_per_epoch, 0);
+    int64_t step_in_epoch = 0;
+    while (auto batch = loader.next()) {
+      schedule->apply(optimizer, state.schedule_step);
+      optimizer.zero_grad();
+      const tasks::StepLoss loss = context.task().loss(model, *batch);
+      const double loss_value = loss.total.item<double>();
+      PTQAT_CHECK(std::isfinite(loss_value), Error,
+                  "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name,
+                  loss_value, epoch + 1, step_in_epoch + 1);
+      loss.total.backward();
+      if (settings.grad_clip_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(parameters, settings.grad_clip_norm);
+      }
+      optimizer.step();
+      ++state.schedule_step;
+      ++state.global_step;
+      history["loss"].steps.push_back(state.global_step);
+      history["loss"].values.push_back(loss_value);
+      progress.update(++step_in_epoch,
+                      {{"loss", loss_value}, {"lr", schedule->lr(state.schedule_step - 1)}});
+    }
+    progress.finish();
+    state.epoch = epoch + 1;
+    if (evaluate_now(epoch)) {
+      const tasks::TaskMetrics latest = context.evaluate(model, {});
+      out << fmt::format("{} epoch {}: {}\n", stage.name, epoch + 1, summary_line(latest))
+          << std::flush;
+      const bool scored = latest.has_ground_truth;
+      const double value = scored ? latest.scalars.at(latest.primary) : 0.0;
+      if (scored) {
+        auto& values = history["val_" + latest.primary];
+        values.steps.push_back(state.global_step);
+        values.values.push_back(value);
+      }
+      // Best checkpoint by the primary metric; without ground truth the latest one.
+      if (!scored || std::isnan(state.best_metric) || value > state.best_metric) {
+        state.best_metric = scored ? value : state.best_metric;
+        best = latest;
+        evaluated_best = true;
+        save_checkpoint(paths.checkpoint, model, optimizer, state);
+      }
+    }
+    save_checkpoint(paths.last_checkpoint, model, optimizer, state);
+  }
+  load_model_weights(paths.checkpoint, model);
+  // Resumed after the best evaluation: evaluate the best checkpoint again for the record.
+  if (!evaluated_best) best = context.evaluate(model, {});
+  return best;
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,36 @@
+#pragma once
+// The training loop every training stage shares (float training, QAT / PTQAT fine-tuning):
+// AdamW over the parameters that require grad, an lr schedule, gradient clipping, evaluation
+// every N epochs with best-checkpoint selection, and resume from the last checkpoint.
+
+#include <torch/torch.h>
+
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "runner/lr_schedule.h"
+#include "runner/results_store.h"
+#include "runner/stage_context.h"
+
+namespace ptqat::runner {
+
+struct TrainingStage {
+  std::string name;  ///< "train", "finetune": names the progress bars and errors
+  const OptimizerConfig* optimizer = nullptr;
+  StagePaths paths;
+  /// Written into every checkpoint (see runner/stage_context.h, namespace metadata).
+  std::map<std::string, std::string> metadata;
+};
+
+/// Trains the parameters of `model` that require grad on the training split (augmented as
+/// configured) for optimizer->epochs epochs, resuming from paths.last_checkpoint when it exists.
+/// Evaluates every eval_every_epochs epochs and after the last; the best evaluation by the
+/// task's primary metric (or the latest, without ground truth) is saved to paths.checkpoint.
+/// Appends "loss" and "val_<primary>" to `history`, prints one line per evaluation to `out`, and
+/// returns the best checkpoint's metrics; `model` then holds the best checkpoint's weights.
+tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
+                               const TrainingStage& stage,
+                               std::map<std::string, MetricHistory>& history, std::ostream& out);
+
+}  // namespace ptqat::runner

@@ -1,0 +1,199 @@
+// The pipeline end to end on the tiny synthetic nuScenes-format dataset with the real
+// executable: train -> quantize (ptq, qat, ptqat smallest / largest) -> eval of every stage's
+// checkpoint, and the HDF5 records read back.
+
+#include "runner/quantization.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "runner/results_store.h"
+#include "runner/run_config.h"
+#include "runner/stage_context.h"
+#include "tests/runner/cli_run.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::runner {
+namespace {
+
+const std::string kConfig = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+
+/// One float model on the tiny dataset, trained once for the whole suite.
+class QuantizePipeline : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<ptqat::testing::TempDir>();
+    const testing::CliRun synth =
+        testing::ptqat("data synth --preset tiny --out " + dir_->file("data"));
+    ASSERT_EQ(synth.exit_code, 0) << synth.output;
+    const testing::CliRun train = testing::ptqat("train " + common_arguments());
+    ASSERT_EQ(train.exit_code, 0) << train.output;
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static std::string common_arguments() {
+    return "--config " + kConfig + " --set data.dataroot=" + dir_->file("data") +
+           " --set output.dir=" + dir_->file("run") + " --set runtime.threads=1";
+  }
+  static RunConfig config(const std::vector<std::string>& overrides) {
+    std::vector<std::string> all = {"data.dataroot=" + dir_->file("data"),
+                                     "output.dir=" + dir_->file("run")};
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    return load_run_config(kConfig, all);
+  }
+  static testing::CliRun quantize(const std::string& options) {
+    return testing::ptqat("quantize " + common_arguments() + " " + options);
+  }
+  static RunRecord record(const std::string& key) {
+    for (RunRecord& run : read_results(dir_->file("run/results.h5"))) {
+      if (run.key == key) return run;
+    }
+    ADD_FAILURE() << "no record " << key << " in results.h5";
+    return {};
+  }
+  static std::set<std::string> frozen_layers(const RunRecord& run) {
+    std::set<std::string> names;
+    for (const auto& row : run.layers) {
+      if (row.frozen) names.insert(row.name);
+    }
+    return names;
+  }
+
+  static std::unique_ptr<ptqat::testing::TempDir> dir_;
+};
+
+std::unique_ptr<ptqat::testing::TempDir> QuantizePipeline::dir_;
+
+TEST_F(QuantizePipeline, PtqQatAndPtqatRecordTheirStagesAndShareOneCalibration) {
+  const testing::CliRun ptq = quantize("--method ptq");
+  ASSERT_EQ(ptq.exit_code, 0) << ptq.output;
+  const testing::CliRun qat = quantize("--method qat");
+  ASSERT_EQ(qat.exit_code, 0) << qat.output;
+  const testing::CliRun smallest = quantize("--method ptqat --freeze-ratio 0.5 --rule smallest");
+  ASSERT_EQ(smallest.exit_code, 0) << smallest.output;
+  const testing::CliRun largest = quantize("--method ptqat --freeze-ratio 0.5 --rule largest");
+  ASSERT_EQ(largest.exit_code, 0) << largest.output;
+  // The calibration ran once; the later methods reused it.
+  EXPECT_EQ(qat.output.find("recorded, reusing") != std::string::npos, true) << qat.output;
+
+  const StageKeys ptq_keys = stage_keys(config({"quant.method=ptq"}));
+  const StageKeys qat_keys = stage_keys(config({"quant.method=qat"}));
+  const StageKeys smallest_keys = stage_keys(config({"quant.method=ptqat", "quant.rule=smallest"}));
+  const StageKeys largest_keys = stage_keys(config({"quant.method=ptqat", "quant.rule=largest"}));
+  EXPECT_TRUE(ptq_keys.fine_tune.empty());
+  EXPECT_EQ(qat_keys.calibrate, ptq_keys.calibrate);
+  EXPECT_EQ(smallest_keys.calibrate, ptq_keys.calibrate);
+  // QAT ignores the PTQAT knobs: they do not split its key.
+  EXPECT_EQ(stage_keys(config({"quant.method=qat", "quant.freeze_ratio=0.3"})).fine_tune,
+            qat_keys.fine_tune);
+  EXPECT_NE(smallest_keys.fine_tune, largest_keys.fine_tune);
+
+  const RunRecord float_run = record(ptq_keys.float_train);
+  const RunRecord calibration = record(ptq_keys.calibrate);
+  EXPECT_EQ(calibration.stage, "calibrate");
+  EXPECT_EQ(calibration.method, "ptq");
+  EXPECT_EQ(calibration.parent_key, float_run.key);
+  EXPECT_EQ(calibration.trainable_parameters, 0);
+  ASSERT_FALSE(calibration.layers.empty());
+  for (const auto& row : calibration.layers) {
+    EXPECT_TRUE(std::isfinite(row.discrepancy) && row.discrepancy >= 0) << row.name;
+    EXPECT_FALSE(row.frozen) << row.name;
+  }
+  EXPECT_EQ(calibration.metrics.count("NDS"), 1u);
+  const size_t layer_count = calibration.layers.size();
+
+  const RunRecord qat_run = record(qat_keys.fine_tune);
+  EXPECT_EQ(qat_run.stage, "fine_tune");
+  EXPECT_EQ(qat_run.method, "qat");
+  EXPECT_EQ(qat_run.parent_key, calibration.key);
+  EXPECT_TRUE(frozen_layers(qat_run).empty());
+  EXPECT_FALSE(qat_run.history.at("loss").values.empty());
+
+  const RunRecord smallest_run = record(smallest_keys.fine_tune);
+  const RunRecord largest_run = record(largest_keys.fine_tune);
+  EXPECT_EQ(smallest_run.method, "ptqat");
+  const std::set<std::string> frozen_smallest = frozen_layers(smallest_run);
+  const std::set<std::string> frozen_largest = frozen_layers(largest_run);
+  EXPECT_EQ(frozen_smallest.size(), (layer_count + 1) / 2);
+  // The two rules freeze the two halves of the ranking: disjoint, together every layer.
+  std::set<std::string> both = frozen_smallest;
+  both.insert(frozen_largest.begin(), frozen_largest.end());
+  EXPECT_EQ(both.size(), frozen_smallest.size() + frozen_largest.size());
+  EXPECT_EQ(both.size(), layer_count);
+  // The smallest rule freezes the layers of largest discrepancy.
+  double min_frozen = 1e300, max_trained = 0;
+  for (const auto& row : smallest_run.layers) {
+    if (row.frozen) min_frozen = std::min(min_frozen, row.discrepancy);
+    if (!row.frozen) max_trained = std::max(max_trained, row.discrepancy);
+  }
+  EXPECT_GE(min_frozen, max_trained);
+  EXPECT_GT(smallest_run.trainable_parameters, 0);
+  EXPECT_LT(smallest_run.trainable_parameters, qat_run.trainable_parameters);
+
+  // Again: every stage is recorded, nothing runs.
+  const testing::CliRun again = quantize("--method ptqat --rule smallest");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find("finetune epoch"), std::string::npos) << again.output;
+}
+
+TEST_F(QuantizePipeline, EvalRebuildsEachStagesModelAndReproducesItsRecord) {
+  ASSERT_EQ(quantize("--method ptqat").exit_code, 0);
+  const RunConfig ptqat_config = config({"quant.method=ptqat"});
+  const StageKeys keys = stage_keys(ptqat_config);
+  for (const std::string& key : {keys.float_train, keys.calibrate, keys.fine_tune}) {
+    const std::string checkpoint = stage_paths(ptqat_config, key).checkpoint;
+    const std::string metrics_path = dir_->file(key + ".metrics.json");
+    const std::string submission_path = dir_->file(key + ".submission.json");
+    // The config comes from the checkpoint; only the thread count is set.
+    const testing::CliRun eval =
+        testing::ptqat("eval --checkpoint " + checkpoint + " --metrics-json " + metrics_path +
+                       " --export-json " + submission_path + " --set runtime.threads=1");
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+    EXPECT_NE(eval.output.find("NDS"), std::string::npos) << eval.output;
+
+    std::ifstream metrics_file(metrics_path);
+    const nlohmann::json metrics = nlohmann::json::parse(metrics_file);
+    for (const char* name : {"mAP", "NDS", "mATE", "mASE", "mAOE", "mAVE", "mAAE"}) {
+      EXPECT_TRUE(metrics.contains(name)) << name;
+    }
+    EXPECT_EQ(metrics.at("per_class_AP").size(), 10u);
+    // Same model, same data: the recorded metrics of the stage, to rounding.
+    const RunRecord stage = record(key);
+    EXPECT_NEAR(metrics.at("NDS").get<double>(), stage.metrics.at("NDS"), 1e-9) << stage.stage;
+    EXPECT_NEAR(metrics.at("mAP").get<double>(), stage.metrics.at("mAP"), 1e-9) << stage.stage;
+    std::ifstream submission_file(submission_path);
+    const nlohmann::json submission = nlohmann::json::parse(submission_file);
+    EXPECT_TRUE(submission.at("meta").at("use_lidar").get<bool>());
+    EXPECT_FALSE(submission.at("results").empty());
+  }
+  // Each evaluation is recorded as a child of its checkpoint's stage.
+  std::set<std::string> evaluated;
+  for (const RunRecord& run : read_results(dir_->file("run/results.h5"))) {
+    if (run.stage == "evaluate") evaluated.insert(run.parent_key);
+  }
+  EXPECT_TRUE(evaluated.count(keys.float_train) && evaluated.count(keys.calibrate) &&
+              evaluated.count(keys.fine_tune));
+}
+
+TEST_F(QuantizePipeline, WithoutAFloatCheckpointQuantizeNamesItAndTrain) {
+  const testing::CliRun run = quantize("--method ptq --set seed=7");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("no float checkpoint"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("ptqat train"), std::string::npos) << run.output;
+}
+
+TEST(QuantizeCli, EvalNeedsACheckpointOrAConfig) {
+  const testing::CliRun run = testing::ptqat("eval");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("--checkpoint"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace ptqat::runner
