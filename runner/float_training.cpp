@@ -1,6 +1,5 @@
 #include "runner/float_training.h"
 
-#include "core/config_toml.h"
 #include "core/resources.h"
 #include "runner/stage_context.h"
 #include "runner/training_loop.h"
@@ -19,10 +18,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& config, std::ostream& out
   stage.name = "train";
   stage.optimizer = &config.train;
   stage.paths = stage_paths(config, key);
-  RunConfig resolved = config;
-  stage.metadata = {{metadata::kStageKey, key},
-                    {metadata::kStage, core::stage_name(core::Stage::kFloatTrain)},
-                    {metadata::kConfig, core::to_toml(core::fields_of(resolved))}};
+  stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
   std::map<std::string, MetricHistory> history;
   const tasks::TaskMetrics best = train_stage(context, *model, stage, history, out);
 

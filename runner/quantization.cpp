@@ -19,15 +19,6 @@ namespace ptqat::runner {
 
 namespace {
 
-std::map<std::string, std::string> checkpoint_metadata(const RunConfig& config,
-                                                       const std::string& key,
-                                                       core::Stage stage) {
-  RunConfig resolved = config;
-  return {{metadata::kStageKey, key},
-          {metadata::kStage, core::stage_name(stage)},
-          {metadata::kConfig, core::to_toml(core::fields_of(resolved))}};
-}
-
 /// A metric recorded earlier, for the summary of a reused stage.
 tasks::TaskMetrics recorded_metrics(const RunRecord& record) {
   tasks::TaskMetrics metrics;
@@ -73,7 +64,7 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   calibration.ptq_metrics = context.evaluate(model, {});
 
   TrainingState state;
-  state.metadata = checkpoint_metadata(config, keys.calibrate, core::Stage::kCalibrate);
+  state.metadata = stage_metadata(config, keys.calibrate, core::Stage::kCalibrate);
   save_model_checkpoint(paths.checkpoint, model, state);
   RunRecord record = stage_record(config, keys.calibrate, keys.float_train, core::Stage::kCalibrate,
                                   "ptq", started_at, stopwatch, model, calibration.ptq_metrics);
@@ -115,7 +106,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   stage.name = "finetune";
   stage.optimizer = &config.finetune;
   stage.paths = stage_paths(config, keys.fine_tune);
-  stage.metadata = checkpoint_metadata(config, keys.fine_tune, core::Stage::kFineTune);
+  stage.metadata = stage_metadata(config, keys.fine_tune, core::Stage::kFineTune);
   stage.metadata[metadata::kFrozenLayers] = frozen_layers;
   std::map<std::string, MetricHistory> history;
   const tasks::TaskMetrics best = train_stage(context, model, stage, history, out);

@@ -47,6 +47,14 @@ StagePaths stage_paths(const RunConfig& config, const std::string& key) {
   return paths;
 }
 
+std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
+                                                  core::Stage stage) {
+  RunConfig resolved = config;
+  return {{metadata::kStageKey, key},
+          {metadata::kStage, core::stage_name(stage)},
+          {metadata::kConfig, core::to_toml(core::fields_of(resolved))}};
+}
+
 StageContext::StageContext(RunConfig config, bool with_train_split)
     : config_(std::move(config)),
       index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,10 @@ inline constexpr const char* kConfig = "config";  ///< the resolved config as TO
 /// Fine-tune: the frozen layers' names, one per line.
 inline constexpr const char* kFrozenLayers = "frozen_layers";
 }  // namespace metadata
+
+/// The metadata of a checkpoint of stage `stage` under `key`: key, stage name, resolved config.
+std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
+                                                  core::Stage stage);
 
 /// The dataset and task of a run config; applies its runtime settings (threads, determinism,
 /// seed) on construction.

@@ -37,3 +37,18 @@ step "ptqat config show configs/demo.toml"
 "$ptqat" config show configs/demo.toml
 step "ptqat bench loader configs/demo.toml --batches 20"
 "$ptqat" bench loader configs/demo.toml --batches 20
+
+# The method on the demo dataset: the float baseline (24 epochs, ~15-20 minutes on 2 cores; a
+# rerun resumes or reuses it), then W4A8 PTQ, full QAT, PTQAT (freeze the 50% of layers with the
+# largest discrepancy) and its ablation (freeze the smallest), each recorded in
+# runs/detection-demo/results.h5; stages already recorded are reused.
+detection=configs/detection/demo.toml
+step "ptqat train --config $detection"
+"$ptqat" train --config "$detection"
+for method in "ptq" "qat" "ptqat --rule smallest" "ptqat --rule largest"; do
+  step "ptqat quantize --config $detection --method $method"
+  # shellcheck disable=SC2086  # the method carries its own options
+  "$ptqat" quantize --config "$detection" --method $method
+done
+step "ptqat eval --config $detection (the float model, metrics table)"
+"$ptqat" eval --config "$detection" --metrics-json runs/detection-demo/float-metrics.json
