@@ -116,12 +116,14 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   }
   load_model_weights(identity.path, *model);
 
-  const tasks::TaskMetrics metrics = context.evaluate(*model, {options.export_json, ""});
+  // Every rank evaluates the whole split; rank 0 writes the files.
+  const std::string export_json = context.writes() ? options.export_json : "";
+  const tasks::TaskMetrics metrics = context.evaluate(*model, {export_json, ""});
   out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", identity.path, method_of(identity),
                      identity.key, config.data.version, config.data.eval_split)
       << metrics_table(metrics);
   if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
-  if (!options.metrics_json.empty()) {
+  if (!options.metrics_json.empty() && context.writes()) {
     write_text_file(options.metrics_json, metrics.json);
     out << "metrics: " << options.metrics_json << "\n";
   }
@@ -132,7 +134,7 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   RunRecord record = stage_record(config, key, identity.key, core::Stage::kEvaluate,
                                   method_of(identity), started_at, stopwatch, *model, metrics);
   record.trainable_parameters = 0;
-  publish(config, record);
+  publish(context, record);
   return metrics;
 }
 

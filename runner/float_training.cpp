@@ -25,7 +25,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& config, std::ostream& out
   RunRecord record = stage_record(config, key, "", core::Stage::kFloatTrain, "float", started_at,
                                   stopwatch, *model, best);
   record.history = std::move(history);
-  publish(config, record);
+  publish(context, record);
   out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,
                      summary_line(best), stage.paths.checkpoint);
   return best;

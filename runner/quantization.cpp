@@ -65,12 +65,12 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
 
   TrainingState state;
   state.metadata = stage_metadata(config, keys.calibrate, core::Stage::kCalibrate);
-  save_model_checkpoint(paths.checkpoint, model, state);
+  if (context.writes()) save_model_checkpoint(paths.checkpoint, model, state);
   RunRecord record = stage_record(config, keys.calibrate, keys.float_train, core::Stage::kCalibrate,
                                   "ptq", started_at, stopwatch, model, calibration.ptq_metrics);
   record.trainable_parameters = 0;
   record.layers = calibration.table;
-  publish(config, record);
+  publish(context, record);
   out << fmt::format("calibration {} ({} batches): PTQ {}\n", keys.calibrate, count,
                      summary_line(calibration.ptq_metrics));
   return calibration;
@@ -116,7 +116,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   record.trainable_parameters = trainable;
   record.layers = std::move(table);
   record.history = std::move(history);
-  publish(config, record);
+  publish(context, record);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",
                      keys.fine_tune, quant::method_name(quant.method), selection.frozen_layers,
                      layers.size(), trainable, summary_line(best));

@@ -10,6 +10,7 @@
 #include "core/stage_key.h"
 #include "datasets/loader.h"
 #include "quant/selection.h"
+#include "runner/job_group.h"
 #include "runner/task_factory.h"
 
 namespace ptqat::runner {
@@ -57,6 +58,7 @@ std::map<std::string, std::string> stage_metadata(const RunConfig& config, const
 
 StageContext::StageContext(RunConfig config, bool with_train_split)
     : config_(std::move(config)),
+      group_(job_group()),
       index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
                                                         config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
@@ -146,10 +148,14 @@ RunRecord stage_record(const RunConfig& config, const std::string& key,
   return record;
 }
 
-void publish(const RunConfig& config, const RunRecord& record) {
-  const ResultsStore store(config.output.dir);
-  store.write(record);
-  store.consolidate((std::filesystem::path(config.output.dir) / "results.h5").string());
+void publish(const StageContext& context, const RunRecord& record) {
+  if (context.writes()) {
+    const std::string& dir = context.config().output.dir;
+    const ResultsStore store(dir);
+    store.write(record);
+    store.consolidate((std::filesystem::path(dir) / "results.h5").string());
+  }
+  context.group().barrier();
 }
 
 std::string summary_line(const tasks::TaskMetrics& metrics) {

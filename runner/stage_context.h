@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/collective.h"
 #include "core/resources.h"
 #include "datasets/batch.h"
 #include "datasets/nuscenes.h"
@@ -53,8 +54,8 @@ inline constexpr const char* kFrozenLayers = "frozen_layers";
 std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
                                                   core::Stage stage);
 
-/// The dataset and task of a run config; applies its runtime settings (threads, determinism,
-/// seed) on construction.
+/// The dataset, task and ranks of a run config; applies its runtime settings (threads,
+/// determinism, seed) on construction.
 class StageContext {
  public:
   /// `with_train_split` false: only the evaluation split is opened (evaluation of v1.0-test,
@@ -62,6 +63,10 @@ class StageContext {
   StageContext(RunConfig config, bool with_train_split);
 
   const RunConfig& config() const { return config_; }
+  /// The job's ranks (runner/job_group.h). Training is data-parallel over them; every rank
+  /// evaluates the whole split; rank 0 alone writes checkpoints and records.
+  core::Collective& group() const { return group_; }
+  bool writes() const { return group_.rank() == 0; }
   const tasks::Task& task() const { return *task_; }
   const datasets::NuScenesDataset& train_set() const;
   const datasets::NuScenesDataset& eval_set() const { return eval_set_; }
@@ -79,6 +84,7 @@ class StageContext {
 
  private:
   RunConfig config_;
+  core::Collective& group_;
   std::shared_ptr<const datasets::NuScenes> index_;
   std::optional<datasets::NuScenesDataset> train_set_;
   datasets::NuScenesDataset eval_set_;
@@ -94,8 +100,9 @@ RunRecord stage_record(const RunConfig& config, const std::string& key,
                        const std::string& started_at, const core::Stopwatch& stopwatch,
                        torch::nn::Module& model, const tasks::TaskMetrics& metrics);
 
-/// Writes `record` to the store under output.dir and rebuilds its results.h5.
-void publish(const RunConfig& config, const RunRecord& record);
+/// Rank 0 writes `record` to the store under output.dir and rebuilds its results.h5; the other
+/// ranks wait for it (a later stage on any rank may read the record).
+void publish(const StageContext& context, const RunRecord& record);
 
 /// "mAP 0.1234  NDS 0.2345 ...", or a note when the split had no ground truth.
 std::string summary_line(const tasks::TaskMetrics& metrics);

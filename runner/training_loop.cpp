@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "datasets/loader.h"
+#include "distributed/gradient_buckets.h"
 #include "runner/checkpoint.h"
 #include "runner/progress.h"
 
@@ -24,8 +25,12 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     if (parameter.requires_grad()) parameters.push_back(parameter);
   }
   torch::optim::AdamW optimizer(parameters, adamw_options(settings));
-  datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment, 0, 1,
-                          static_cast<uint64_t>(config.seed));
+  // Data parallel: each rank trains on its shard of every epoch (the loader seeds augmentation
+  // per rank), gradients are averaged over the ranks before each step.
+  core::Collective& group = context.group();
+  distributed::GradientBuckets gradients(parameters, group);
+  datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment,
+                          group.rank(), group.world_size(), static_cast<uint64_t>(config.seed));
   const int64_t steps_per_epoch = loader.steps_per_epoch();
   const std::unique_ptr<LrSchedule> schedule =
       make_schedule(settings, settings.epochs * steps_per_epoch);
@@ -36,6 +41,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     state = load_checkpoint(paths.last_checkpoint, model, optimizer);
     spdlog::info("{}: resuming {} after epoch {}", stage.name, paths.last_checkpoint, state.epoch);
   }
+  // Every rank starts from rank 0's weights (initialisations may differ by rank).
+  distributed::broadcast_module(model, group);
 
   tasks::TaskMetrics best;  // of the best checkpoint
   bool evaluated_best = false;
@@ -57,6 +64,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
                   "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name,
                   loss_value, epoch + 1, step_in_epoch + 1);
       loss.total.backward();
+      if (group.world_size() > 1) gradients.average_gradients();
       if (settings.grad_clip_norm > 0) {
         torch::nn::utils::clip_grad_norm_(parameters, settings.grad_clip_norm);
       }
@@ -86,10 +94,11 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
         state.best_metric = scored ? value : state.best_metric;
         best = latest;
         evaluated_best = true;
-        save_checkpoint(paths.checkpoint, model, optimizer, state);
+        if (context.writes()) save_checkpoint(paths.checkpoint, model, optimizer, state);
       }
     }
-    save_checkpoint(paths.last_checkpoint, model, optimizer, state);
+    if (context.writes()) save_checkpoint(paths.last_checkpoint, model, optimizer, state);
+    group.barrier();  // the checkpoints are complete before any rank may read them
   }
   load_model_weights(paths.checkpoint, model);
   // Resumed after the best evaluation: evaluate the best checkpoint again for the record.

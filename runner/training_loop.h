@@ -24,7 +24,9 @@ struct TrainingStage {
 };
 
 /// Trains the parameters of `model` that require grad on the training split (augmented as
-/// configured) for optimizer->epochs epochs, resuming from paths.last_checkpoint when it exists.
+/// configured) for optimizer->epochs epochs, data-parallel over context.group() (rank 0's
+/// weights broadcast first, one shard per rank, gradients averaged in buckets; the "loss" history
+/// is rank 0's), resuming from paths.last_checkpoint when it exists.
 /// Evaluates every eval_every_epochs epochs and after the last; the best evaluation by the
 /// task's primary metric (or the latest, without ground truth) is saved to paths.checkpoint.
 /// Appends "loss" and "val_<primary>" to `history`, prints one line per evaluation to `out`, and

@@ -1,0 +1,12 @@
+#pragma once
+// The ranks of this ptqat job: every rank that mpirun (or srun) started, or this process alone.
+
+#include "core/collective.h"
+
+namespace ptqat::runner {
+
+/// The job's group: an MPI communicator over every rank when MPI is running (main() starts it
+/// when a launcher started the process), otherwise a group of one. The same object every call.
+core::Collective& job_group();
+
+}  // namespace ptqat::runner

@@ -1,0 +1,64 @@
+// `mpirun -np 2 ptqat ...`: the real launcher, the real executable, the tiny synthetic dataset.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "runner/results_store.h"
+#include "tests/runner/cli_run.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::runner {
+namespace {
+
+const std::string kConfig = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+
+/// `ptqat <arguments>` on two ranks started by mpirun.
+testing::CliRun two_ranks(const std::string& arguments) {
+  return testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " +
+                              arguments);
+}
+
+TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) {
+  ptqat::testing::TempDir dir;
+  ASSERT_EQ(testing::ptqat("data synth --preset tiny --out " + dir.file("data")).exit_code, 0);
+  const std::string common = "--config " + kConfig + " --set data.dataroot=" + dir.file("data") +
+                             " --set output.dir=" + dir.file("run") + " --set runtime.threads=1";
+  const testing::CliRun train = two_ranks("train " + common);
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const testing::CliRun quantize = two_ranks("quantize " + common + " --method qat");
+  ASSERT_EQ(quantize.exit_code, 0) << quantize.output;
+  // One report: only rank 0 prints.
+  const auto count = [](const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(train.output, "float model "), 1u) << train.output;
+  EXPECT_EQ(count(quantize.output, "fine-tune "), 1u) << quantize.output;
+
+  const std::vector<RunRecord> runs = read_results(dir.file("run/results.h5"));
+  ASSERT_EQ(runs.size(), 3u);  // float_train, calibrate, fine_tune
+  for (const RunRecord& run : runs) {
+    if (run.stage == "float_train") {
+      // 16 training samples, batch 2 per rank, 2 ranks: 4 steps per epoch, 2 epochs (one rank
+      // alone takes 8 per epoch: tests/runner/float_training_test.cpp).
+      EXPECT_EQ(run.history.at("loss").values.size(), 8u);
+    }
+    if (run.stage == "fine_tune") {
+      EXPECT_EQ(run.history.at("loss").values.size(), 4u);  // 1 epoch
+    }
+  }
+}
+
+TEST(DataParallelRun, AFailingRankEndsTheWholeJobWithItsError) {
+  ptqat::testing::TempDir dir;
+  const testing::CliRun run =
+      two_ranks("train --config " + kConfig + " --set data.dataroot=" + dir.file("missing"));
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("missing"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("[rank "), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace ptqat::runner
