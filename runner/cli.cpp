@@ -16,6 +16,8 @@
 #include "runner/evaluation.h"
 #include "runner/float_training.h"
 #include "runner/quantization.h"
+#include "runner/results_listing.h"
+#include "runner/results_store.h"
 #include "runner/run_config.h"
 #include "runner/step_bench.h"
 
@@ -179,6 +181,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                    "write the predictions as a nuScenes submission JSON");
   eval->add_option("--metrics-json", eval_options.metrics_json, "write the metrics as JSON");
 
+  // ptqat results ls RESULTS.h5
+  CLI::App* results = app.add_subcommand("results", "inspect HDF5 results files")
+                          ->require_subcommand(1);
+  CLI::App* results_ls =
+      results->add_subcommand("ls", "one line per recorded stage: key, stage, method, metrics");
+  std::string results_file;
+  results_ls->add_option("file", results_file, "results.h5 (or one record file)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -220,6 +230,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       run_quantization(load_run_config(quantize_config, quantize_overrides), out);
     } else if (*eval) {
       run_evaluation(eval_options, out);
+    } else if (*results_ls) {
+      out << results_table(read_results(results_file));
     } else if (*bench_loader_command) {
       bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
     } else if (*bench_step_command) {

@@ -52,3 +52,5 @@ for method in "ptq" "qat" "ptqat --rule smallest" "ptqat --rule largest"; do
 done
 step "ptqat eval --config $detection (the float model, metrics table)"
 "$ptqat" eval --config "$detection" --metrics-json runs/detection-demo/float-metrics.json
+step "ptqat results ls runs/detection-demo/results.h5"
+"$ptqat" results ls runs/detection-demo/results.h5

@@ -137,6 +137,19 @@ TEST_F(QuantizePipeline, PtqQatAndPtqatRecordTheirStagesAndShareOneCalibration) 
   EXPECT_GT(smallest_run.trainable_parameters, 0);
   EXPECT_LT(smallest_run.trainable_parameters, qat_run.trainable_parameters);
 
+  // `ptqat results ls` lists every stage with its key and headline metrics.
+  const testing::CliRun listing = testing::ptqat("results ls " + dir_->file("run/results.h5"));
+  ASSERT_EQ(listing.exit_code, 0) << listing.output;
+  for (const std::string& key : {calibration.key, qat_run.key, smallest_run.key}) {
+    EXPECT_NE(listing.output.find(key), std::string::npos) << listing.output;
+  }
+  EXPECT_NE(listing.output.find(fmt::format("{:.4f}", qat_run.metrics.at("NDS"))),
+            std::string::npos)
+      << listing.output;
+  const testing::CliRun missing = testing::ptqat("results ls " + dir_->file("none.h5"));
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("none.h5"), std::string::npos) << missing.output;
+
   // Again: every stage is recorded, nothing runs.
   const testing::CliRun again = quantize("--method ptqat --rule smallest");
   ASSERT_EQ(again.exit_code, 0) << again.output;

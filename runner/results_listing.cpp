@@ -1,0 +1,28 @@
+#include "runner/results_listing.h"
+
+#include <fmt/format.h>
+
+namespace ptqat::runner {
+
+std::string results_table(const std::vector<RunRecord>& runs) {
+  // The headline metrics of the three tasks; a stage shows those it recorded.
+  const std::vector<std::string> metrics = {"NDS", "mAP", "mIoU"};
+  std::string table = fmt::format("{:<32}  {:<11}  {:<6}  {:<32}", "key", "stage", "method",
+                                  "parent");
+  for (const auto& name : metrics) table += fmt::format("  {:>7}", name);
+  table += fmt::format("  {:>10}  {:>8}  {}\n", "trainable", "wall s", "finished");
+  for (const RunRecord& run : runs) {
+    table += fmt::format("{:<32}  {:<11}  {:<6}  {:<32}", run.key, run.stage, run.method,
+                         run.parent_key.empty() ? "-" : run.parent_key);
+    for (const auto& name : metrics) {
+      const auto found = run.metrics.find(name);
+      table += found == run.metrics.end() ? fmt::format("  {:>7}", "-")
+                                          : fmt::format("  {:>7.4f}", found->second);
+    }
+    table += fmt::format("  {:>10}  {:>8.1f}  {}\n", run.trainable_parameters, run.wall_time_s,
+                         run.finished_at);
+  }
+  return table;
+}
+
+}  // namespace ptqat::runner
