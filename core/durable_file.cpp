@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -42,6 +43,21 @@ void publish_file(const std::string& temporary, const std::string& path) {
   std::filesystem::path folder = std::filesystem::path(path).parent_path();
   if (folder.empty()) folder = ".";
   fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
+}
+
+void write_file_durably(const std::string& path, std::string_view bytes) {
+  const std::string temporary = temporary_path_for(path);
+  {
+    std::ofstream file(temporary, std::ios::binary);
+    PTQAT_CHECK(file.good(), IoError, "{}: cannot open for writing", temporary);
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.flush();
+    if (!file.good()) {
+      std::remove(temporary.c_str());
+      PTQAT_FAIL(IoError, "{}: write failed", temporary);
+    }
+  }
+  publish_file(temporary, path);
 }
 
 }  // namespace ptqat::core

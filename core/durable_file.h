@@ -4,6 +4,7 @@
 // never a torn one. HDF5 1.10 has no journal; this is how every HDF5 file of ptqat is written.
 
 #include <string>
+#include <string_view>
 
 namespace ptqat::core {
 
@@ -14,5 +15,9 @@ std::string temporary_path_for(const std::string& path);
 /// fsyncs `temporary`, renames it onto `path` and fsyncs the folder. Throws IoError naming the
 /// paths and the failed call; on failure `path` is untouched and `temporary` removed.
 void publish_file(const std::string& temporary, const std::string& path);
+
+/// Writes `bytes` to `path` whole or not at all: a temporary sibling, then publish_file().
+/// Throws IoError naming the file when it cannot be written.
+void write_file_durably(const std::string& path, std::string_view bytes);
 
 }  // namespace ptqat::core

@@ -60,11 +60,11 @@ void GradientBuckets::average_gradients() {
   // a single process: optimizers skip it (a zero gradient would still apply weight decay).
   const torch::Tensor has_gradient = torch::empty({static_cast<int64_t>(parameters_.size())},
                                                   torch::kUInt8);
+  auto* used_anywhere = has_gradient.data_ptr<uint8_t>();
   for (size_t i = 0; i < parameters_.size(); ++i) {
-    has_gradient[static_cast<int64_t>(i)] = parameters_[i].grad().defined() ? 1 : 0;
+    used_anywhere[i] = parameters_[i].grad().defined() ? 1 : 0;
   }
   group_.all_reduce_max(has_gradient);
-  const auto* used_anywhere = has_gradient.data_ptr<uint8_t>();
   for (Bucket& bucket : buckets_) {
     int64_t offset = 0;
     for (size_t i : bucket.members) {

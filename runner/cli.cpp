@@ -205,8 +205,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   try {
     core::init_logging(log_level);
     if (*show) {
-      RunConfig resolved = load_run_config(config_file, overrides);
-      out << core::to_toml(core::fields_of(resolved));
+      out << resolved_toml(load_run_config(config_file, overrides));
     } else if (*keys) {
       RunConfig defaults;
       out << core::describe_fields(core::fields_of(defaults));

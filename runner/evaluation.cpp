@@ -3,10 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 
-#include "core/config_toml.h"
 #include "core/durable_file.h"
 #include "core/error.h"
 #include "core/resources.h"
@@ -74,18 +72,6 @@ std::string method_of(const CheckpointIdentity& identity) {
   return quant::method_name(identity.config.quant.method);  // a fine-tune: QAT or PTQAT
 }
 
-/// Writes `text` to `path` whole or not at all.
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::string temporary = core::temporary_path_for(path);
-  {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    file << text;
-    file.flush();
-    PTQAT_CHECK(file.good(), IoError, "{}: cannot write", path);
-  }
-  core::publish_file(temporary, path);
-}
-
 }  // namespace
 
 tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
@@ -100,7 +86,8 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
   if (quantized) {
     // The checkpoint's quantizer shapes and frozen caches must exist before it loads: configure
-    // as its stage did, and freeze its frozen layers with placeholders the load overwrites.
+    // as its stage did, and freeze its frozen layers with their current weights, which the load
+    // then replaces by the checkpoint's cached ones.
     const std::vector<quant::NamedLayer> layers =
         configure_quantization(context, *model, context.first_eval_batch());
     for (const std::string& name : identity.frozen_layers) {
@@ -124,7 +111,7 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
       << metrics_table(metrics);
   if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
   if (!options.metrics_json.empty() && context.writes()) {
-    write_text_file(options.metrics_json, metrics.json);
+    core::write_file_durably(options.metrics_json, metrics.json);
     out << "metrics: " << options.metrics_json << "\n";
   }
 

@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "core/collective.h"
-#include "core/config_toml.h"
 #include "core/error.h"
 #include "core/resources.h"
 #include "quant/calibration.h"

@@ -50,6 +50,11 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
       overrides);
 }
 
+std::string resolved_toml(const RunConfig& config) {
+  RunConfig copy = config;  // fields_of() visits through a mutable reference
+  return core::to_toml(core::fields_of(copy));
+}
+
 RunConfig parse_run_config(const std::string& text, const std::string& source_name,
                            const std::vector<std::string>& overrides) {
   return validated_run_config(core::ConfigDocument::from_string(text, source_name), overrides);

@@ -47,6 +47,10 @@ struct RunConfig {
 /// parts whose rules span several fields.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
 
+/// The resolved config (every field, defaults included) as TOML: what records and checkpoints
+/// store.
+std::string resolved_toml(const RunConfig& config);
+
 /// As load_run_config(), from TOML text (the config a checkpoint stores); `source_name` stands
 /// for the file in error messages.
 RunConfig parse_run_config(const std::string& text, const std::string& source_name,

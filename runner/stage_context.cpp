@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "core/config_toml.h"
 #include "core/error.h"
 #include "core/stage_key.h"
 #include "datasets/loader.h"
@@ -50,10 +49,9 @@ StagePaths stage_paths(const RunConfig& config, const std::string& key) {
 
 std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
                                                   core::Stage stage) {
-  RunConfig resolved = config;
   return {{metadata::kStageKey, key},
           {metadata::kStage, core::stage_name(stage)},
-          {metadata::kConfig, core::to_toml(core::fields_of(resolved))}};
+          {metadata::kConfig, resolved_toml(config)}};
 }
 
 StageContext::StageContext(RunConfig config, bool with_train_split)
@@ -135,8 +133,7 @@ RunRecord stage_record(const RunConfig& config, const std::string& key,
   record.stage = core::stage_name(stage);
   record.task = config.task;
   record.method = method;
-  RunConfig resolved = config;
-  record.config = core::to_toml(core::fields_of(resolved));
+  record.config = resolved_toml(config);
   record.started_at = started_at;
   record.finished_at = utc_timestamp();
   record.wall_time_s = stopwatch.seconds();

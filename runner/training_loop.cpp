@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "datasets/loader.h"
@@ -28,7 +29,9 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   // Data parallel: each rank trains on its shard of every epoch (the loader seeds augmentation
   // per rank), gradients are averaged over the ranks before each step.
   core::Collective& group = context.group();
-  distributed::GradientBuckets gradients(parameters, group);
+  // Buckets hold a copy of every trainable gradient: only worth their memory on several ranks.
+  std::optional<distributed::GradientBuckets> gradients;
+  if (group.world_size() > 1) gradients.emplace(parameters, group);
   datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment,
                           group.rank(), group.world_size(), static_cast<uint64_t>(config.seed));
   const int64_t steps_per_epoch = loader.steps_per_epoch();
@@ -64,7 +67,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
                   "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name,
                   loss_value, epoch + 1, step_in_epoch + 1);
       loss.total.backward();
-      if (group.world_size() > 1) gradients.average_gradients();
+      if (gradients) gradients->average_gradients();
       if (settings.grad_clip_norm > 0) {
         torch::nn::utils::clip_grad_norm_(parameters, settings.grad_clip_norm);
       }

@@ -11,8 +11,6 @@
 #include <simdjson.h>
 
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <utility>
 
@@ -345,18 +343,7 @@ void write_submission(const std::string& path, const Submission& submission) {
   }
   append("\n}}\n");
 
-  const std::string temporary = core::temporary_path_for(path);
-  {
-    std::ofstream file(temporary, std::ios::binary);
-    PTQAT_CHECK(file.good(), IoError, "{}: cannot open for writing", temporary);
-    file.write(out.data(), static_cast<std::streamsize>(out.size()));
-    file.flush();
-    if (!file.good()) {
-      std::remove(temporary.c_str());
-      PTQAT_FAIL(IoError, "{}: write failed", temporary);
-    }
-  }
-  core::publish_file(temporary, path);
+  core::write_file_durably(path, std::string_view(out.data(), out.size()));
 }
 
 }  // namespace ptqat::tasks::detection
