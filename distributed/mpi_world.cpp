@@ -64,7 +64,9 @@ MpiWorld::MpiWorld(int* argc, char*** argv) : uncaught_at_start_(std::uncaught_e
               "MpiWorld: expected to start MPI itself, got MPI already initialized by other code");
 
   int provided = MPI_THREAD_SINGLE;
-  PTQAT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  // MULTIPLE where MPI has it: a sweep's coordinator thread (sweeps/scheduler.h) needs it; the
+  // rest of ptqat calls MPI from the main thread only and makes do with FUNNELED.
+  PTQAT_MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
   // MPI guarantees the order SINGLE < FUNNELED < SERIALIZED < MULTIPLE, so < compares levels.
   if (provided < MPI_THREAD_FUNNELED) {
     // Every rank links the same MPI and gets the same level, so all of them finalize and fail

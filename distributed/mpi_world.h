@@ -15,8 +15,9 @@
 namespace ptqat::distributed {
 
 /// The MPI session of this process. Construct exactly one, first thing in main, on the thread
-/// that will make every MPI call: it requests MPI_THREAD_FUNNELED (LibTorch and the data
-/// loader run their own threads, but only the main thread talks to MPI). The destructor calls
+/// that will make the MPI calls: it requests MPI_THREAD_MULTIPLE and needs at least
+/// MPI_THREAD_FUNNELED (LibTorch and the data loader run their own threads, but only the main
+/// thread talks to MPI, except a sweep's coordinator, which checks for MULTIPLE itself). The destructor calls
 /// MPI_Finalize, after which MPI cannot be started again in this process.
 ///
 /// Works the same whether the process was started by mpirun/srun or alone (a world of one).

@@ -15,11 +15,15 @@
 #include "runner/data_commands.h"
 #include "runner/evaluation.h"
 #include "runner/float_training.h"
+#include "runner/job_group.h"
 #include "runner/quantization.h"
+#include "runner/report.h"
+#include "runner/report_plots.h"
 #include "runner/results_listing.h"
 #include "runner/results_store.h"
 #include "runner/run_config.h"
 #include "runner/step_bench.h"
+#include "runner/sweep_command.h"
 
 namespace ptqat::runner {
 
@@ -181,6 +185,26 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                    "write the predictions as a nuScenes submission JSON");
   eval->add_option("--metrics-json", eval_options.metrics_json, "write the metrics as JSON");
 
+  // ptqat sweep SWEEP.toml [--out RESULTS.h5] [--set ...] [--dry-run]
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "run a sweep's grid of train / calibrate / fine-tune stages over groups of ranks; "
+               "stages already recorded are skipped");
+  SweepOptions sweep_options;
+  sweep->add_option("sweep", sweep_options.sweep_file, "sweep TOML (configs/sweeps/)")->required();
+  sweep->add_option("--out", sweep_options.out, "results file (default <output.dir>/results.h5)");
+  sweep->add_option("--set", sweep_options.overrides, "override a key of every point (repeatable)");
+  sweep->add_flag("--dry-run", sweep_options.dry_run, "print the stage plan and stop");
+
+  // ptqat report RESULTS.h5 [--format md|latex|csv] [--plots DIR]
+  CLI::App* report = app.add_subcommand(
+      "report", "the paper-style comparison and ablation tables of a results file, and plots");
+  std::string report_file;
+  std::string report_format = "md";
+  std::string report_plots;
+  report->add_option("file", report_file, "results.h5")->required();
+  report->add_option("--format", report_format, "md, latex or csv")->capture_default_str();
+  report->add_option("--plots", report_plots, "also draw the figures as PNG into this folder");
+
   // ptqat results ls RESULTS.h5
   CLI::App* results = app.add_subcommand("results", "inspect HDF5 results files")
                           ->require_subcommand(1);
@@ -188,6 +212,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       results->add_subcommand("ls", "one line per recorded stage: key, stage, method, metrics");
   std::string results_file;
   results_ls->add_option("file", results_file, "results.h5 (or one record file)")->required();
+  CLI::App* results_merge = results->add_subcommand(
+      "merge", "join results files (jobs of a Slurm array, separate sweeps) into a new one");
+  std::vector<std::string> merge_inputs;
+  std::string merge_output;
+  results_merge->add_option("inputs", merge_inputs, "results files to merge")->required();
+  results_merge->add_option("-o,--out", merge_output, "the merged results file")->required();
 
   try {
     app.parse(argc, argv);
@@ -221,16 +251,34 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
     } else if (*train) {
-      run_float_training(load_run_config(train_config, train_overrides), out);
+      run_float_training(load_run_config(train_config, train_overrides), job_group(), out);
     } else if (*quantize) {
       for (const auto& [key, value] : quantize_values) {
         if (!value.empty()) quantize_overrides.push_back(key + "=" + value);
       }
-      run_quantization(load_run_config(quantize_config, quantize_overrides), out);
+      run_quantization(load_run_config(quantize_config, quantize_overrides), job_group(), out);
     } else if (*eval) {
       run_evaluation(eval_options, out);
+    } else if (*sweep) {
+      run_sweep(sweep_options, out);
+    } else if (*report) {
+      const ReportFormat format = parse_report_format(report_format);
+      const std::vector<RunRecord> runs = read_results(report_file);
+      const std::vector<ReportTable> tables = report_tables(runs);
+      out << render_report(tables, format);
+      if (!report_plots.empty()) {
+        for (const std::string& png : write_report_plots(runs, tables, report_plots)) {
+          out << "plot: " << png << "\n";
+        }
+      }
     } else if (*results_ls) {
       out << results_table(read_results(results_file));
+    } else if (*results_merge) {
+      const MergeSummary merged = merge_results(merge_inputs, merge_output);
+      out << fmt::format("merged {} runs of {} files into {}: {} stages ({} duplicates, the "
+                         "latest kept)\n",
+                         merged.runs_read, merge_inputs.size(), merge_output, merged.runs_written,
+                         merged.duplicates);
     } else if (*bench_loader_command) {
       bench_loader(load_run_config(bench_config, bench_overrides), bench_batches, out);
     } else if (*bench_step_command) {

@@ -10,6 +10,7 @@
 #include "core/resources.h"
 #include "core/stage_key.h"
 #include "runner/checkpoint.h"
+#include "runner/job_group.h"
 #include "runner/quantization.h"
 #include "runner/stage_context.h"
 
@@ -80,7 +81,7 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   const std::string started_at = utc_timestamp();
   const CheckpointIdentity identity = identify(options);
   const RunConfig& config = identity.config;
-  const StageContext context(config, /*with_train_split=*/false);
+  const StageContext context(config, /*with_train_split=*/false, job_group());
   const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
 
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);

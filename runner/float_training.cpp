@@ -6,11 +6,12 @@
 
 namespace ptqat::runner {
 
-tasks::TaskMetrics run_float_training(const RunConfig& config, std::ostream& out) {
+tasks::TaskMetrics run_float_training(const RunConfig& config, core::Collective& group,
+                                      std::ostream& out) {
   core::reset_peak_rss();
   const core::Stopwatch stopwatch;
   const std::string started_at = utc_timestamp();
-  const StageContext context(config, /*with_train_split=*/true);
+  const StageContext context(config, /*with_train_split=*/true, group);
   const std::string key = stage_keys(config).float_train;
   const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
 

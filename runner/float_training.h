@@ -4,15 +4,17 @@
 
 #include <ostream>
 
+#include "core/collective.h"
 #include "runner/run_config.h"
 #include "tasks/task.h"
 
 namespace ptqat::runner {
 
-/// Trains the float model of `config` (resuming from its last checkpoint when one exists),
+/// Trains the float model of `config` data-parallel over `group` (resuming from its last checkpoint when one exists),
 /// evaluates every train.eval_every_epochs epochs (and after the last), keeps the best
 /// checkpoint by the task's primary metric, records the stage and prints a summary to `out`.
 /// Returns the best checkpoint's metrics (also what the record holds).
-tasks::TaskMetrics run_float_training(const RunConfig& config, std::ostream& out);
+tasks::TaskMetrics run_float_training(const RunConfig& config, core::Collective& group,
+                                      std::ostream& out);
 
 }  // namespace ptqat::runner

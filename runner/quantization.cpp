@@ -138,8 +138,9 @@ std::vector<quant::NamedLayer> configure_quantization(const StageContext& contex
   return layers;
 }
 
-tasks::TaskMetrics run_quantization(const RunConfig& config, std::ostream& out) {
-  const StageContext context(config, /*with_train_split=*/true);
+tasks::TaskMetrics run_quantization(const RunConfig& config, core::Collective& group,
+                                    std::ostream& out) {
+  const StageContext context(config, /*with_train_split=*/true, group);
   const StageKeys keys = stage_keys(config);
   const StagePaths float_paths = stage_paths(config, keys.float_train);
   PTQAT_CHECK(std::filesystem::exists(float_paths.checkpoint), ConfigError,

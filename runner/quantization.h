@@ -24,12 +24,13 @@ std::vector<quant::NamedLayer> configure_quantization(const StageContext& contex
                                                       torch::nn::Module& model,
                                                       const datasets::Batch& batch);
 
-/// Runs the stages of config.quant.method: loads the float checkpoint of `config` from
+/// Runs the stages of config.quant.method over the ranks of `group`: loads the float checkpoint of `config` from
 /// output.dir (an error naming it and `ptqat train` when missing), calibrates on
 /// quant.calibration_batches training batches, measures the layer discrepancies, evaluates the
 /// PTQ model and, for QAT / PTQAT, selects and fine-tunes the layers with the finetune schedule
 /// and evaluates the best fine-tuned checkpoint. Each stage is recorded; a summary goes to
 /// `out`. Returns the metrics of the method's final model.
-tasks::TaskMetrics run_quantization(const RunConfig& config, std::ostream& out);
+tasks::TaskMetrics run_quantization(const RunConfig& config, core::Collective& group,
+                                    std::ostream& out);
 
 }  // namespace ptqat::runner

@@ -1,6 +1,8 @@
 #include "runner/results_store.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +10,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 #include "core/durable_file.h"
 #include "core/error.h"
@@ -440,9 +444,35 @@ std::vector<std::string> ResultsStore::keys() const {
   return found;
 }
 
+namespace {
+
+/// An exclusive flock on a lock file, held for the object's life. Two writers that consolidate
+/// one store at once (groups of a sweep) would otherwise race: the one that listed the records
+/// first could rename its view over the other's newer one.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    PTQAT_CHECK(fd_ >= 0, IoError, "{}: cannot open lock file: {}", path, std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0) {
+      PTQAT_CHECK(errno == EINTR, IoError, "{}: cannot lock: {}", path, std::strerror(errno));
+    }
+  }
+  ~FileLock() { ::close(fd_); }  // closing releases the lock
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
 void ResultsStore::consolidate(const std::string& results_path) const {
   fs::path folder = fs::path(results_path).parent_path();
   if (folder.empty()) folder = ".";
+  fs::create_directories(folder);
+  // Hidden in records/: keys() ignores it, and it locks out the store's other consolidators.
+  const FileLock lock((fs::path(records_dir_) / ".consolidate.lock").string());
   remove_stale_temporaries(folder.string(), fs::path(results_path).filename().string());
   const std::vector<std::string> all = keys();
   write_file_atomically(results_path, [&](const h5::File& file) {
@@ -469,6 +499,43 @@ std::vector<RunRecord> read_results(const std::string& results_h5) {
   }
   for (const std::string& key : keys) records.push_back(read_run(file, results_h5, key));
   return records;
+}
+
+MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output) {
+  // Which file each key comes from: the one whose run finished last (ISO 8601 UTC strings
+  // compare in time order), every run validated by reading it in full first.
+  std::map<std::string, std::pair<size_t, std::string>> source;  // key -> (input, finished_at)
+  MergeSummary summary;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (const RunRecord& run : read_results(inputs[i])) {
+      ++summary.runs_read;
+      const auto [at, inserted] = source.try_emplace(run.key, i, run.finished_at);
+      if (inserted) continue;
+      ++summary.duplicates;
+      if (run.finished_at > at->second.second) at->second = {i, run.finished_at};
+    }
+  }
+  for (const std::string& input : inputs) {
+    std::error_code same_error;
+    PTQAT_CHECK(!fs::equivalent(input, output, same_error), ConfigError,
+                "results merge: the output {} is one of the inputs; write a new file", output);
+  }
+  const fs::path folder = fs::path(output).parent_path();
+  if (!folder.empty()) fs::create_directories(folder);
+  write_file_atomically(output, [&](const h5::File& file) {
+    file.set_attribute_utf8("ptqat_version", ptqat::version());
+    file.set_attribute_utf8("consolidated_at", utc_timestamp());
+    const h5::Group runs = file.create_group("runs");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const h5::File input = open_results_file(inputs[i]);
+      const h5::Group input_runs = input.open_group("runs");
+      for (const auto& [key, from] : source) {
+        if (from.first == i) input_runs.copy(key, runs, key);
+      }
+    }
+  });
+  summary.runs_written = source.size();
+  return summary;
 }
 
 }  // namespace ptqat::runner

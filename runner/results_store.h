@@ -106,4 +106,17 @@ class ResultsStore {
 /// IoError or DataError naming the file when it is not a readable ptqat results file.
 std::vector<RunRecord> read_results(const std::string& results_h5);
 
+struct MergeSummary {
+  size_t runs_read = 0;     ///< runs in all inputs together
+  size_t duplicates = 0;    ///< runs whose key an earlier input already had
+  size_t runs_written = 0;  ///< distinct keys in the output
+};
+
+/// `ptqat results merge`: every run of `inputs` (results files or record files, e.g. of the jobs
+/// of a Slurm array) into a new results file `output`, written to a temporary and renamed into
+/// place. A key in several inputs is one stage run more than once: the run that finished last
+/// is kept. Every input run is validated first; an unreadable input is an error naming it and
+/// nothing is written. ConfigError when `output` is one of the inputs.
+MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output);
+
 }  // namespace ptqat::runner

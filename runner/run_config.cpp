@@ -1,5 +1,7 @@
 #include "runner/run_config.h"
 
+#include <filesystem>
+
 #include "core/config_toml.h"
 
 namespace ptqat::runner {
@@ -7,6 +9,7 @@ namespace ptqat::runner {
 void OutputConfig::visit(core::ConfigVisitor& v) {
   v.section("output", [&] {
     v.field({"dir", "root of checkpoints, records and results.h5", core::Stage::kNone}, dir);
+    v.field({"results", "the results file; empty: <dir>/results.h5", core::Stage::kNone}, results);
   });
 }
 
@@ -43,6 +46,11 @@ RunConfig validated_run_config(core::ConfigDocument document,
 }
 
 }  // namespace
+
+std::string results_path(const OutputConfig& output) {
+  if (!output.results.empty()) return output.results;
+  return (std::filesystem::path(output.dir) / "results.h5").string();
+}
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   return validated_run_config(

@@ -21,6 +21,8 @@ namespace ptqat::runner {
 struct OutputConfig {
   /// Root of the run's outputs: checkpoints/<stage key>.pt, records/, results.h5, logs.
   std::string dir = "runs/default";
+  /// The consolidated results file; empty: <dir>/results.h5 (`ptqat sweep --out` sets it).
+  std::string results;
 
   void visit(core::ConfigVisitor& v);
 };
@@ -42,6 +44,9 @@ struct RunConfig {
 
   void visit(core::ConfigVisitor& v);
 };
+
+/// output.results, or <output.dir>/results.h5 when it is empty.
+std::string results_path(const OutputConfig& output);
 
 /// Loads a run config (defaults when `path` is empty), applies overrides, and validates the
 /// parts whose rules span several fields.

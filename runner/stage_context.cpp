@@ -9,7 +9,6 @@
 #include "core/stage_key.h"
 #include "datasets/loader.h"
 #include "quant/selection.h"
-#include "runner/job_group.h"
 #include "runner/task_factory.h"
 
 namespace ptqat::runner {
@@ -54,9 +53,9 @@ std::map<std::string, std::string> stage_metadata(const RunConfig& config, const
           {metadata::kConfig, resolved_toml(config)}};
 }
 
-StageContext::StageContext(RunConfig config, bool with_train_split)
+StageContext::StageContext(RunConfig config, bool with_train_split, core::Collective& group)
     : config_(std::move(config)),
-      group_(job_group()),
+      group_(group),
       index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
                                                         config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
@@ -147,10 +146,9 @@ RunRecord stage_record(const RunConfig& config, const std::string& key,
 
 void publish(const StageContext& context, const RunRecord& record) {
   if (context.writes()) {
-    const std::string& dir = context.config().output.dir;
-    const ResultsStore store(dir);
+    const ResultsStore store(context.config().output.dir);
     store.write(record);
-    store.consolidate((std::filesystem::path(dir) / "results.h5").string());
+    store.consolidate(results_path(context.config().output));
   }
   context.group().barrier();
 }

@@ -59,12 +59,13 @@ std::map<std::string, std::string> stage_metadata(const RunConfig& config, const
 class StageContext {
  public:
   /// `with_train_split` false: only the evaluation split is opened (evaluation of v1.0-test,
-  /// whose version has no training split).
-  StageContext(RunConfig config, bool with_train_split);
+  /// whose version has no training split). `group`: the ranks that run the stage together
+  /// (the whole job, or one group of a sweep); it must outlive the context.
+  StageContext(RunConfig config, bool with_train_split, core::Collective& group);
 
   const RunConfig& config() const { return config_; }
-  /// The job's ranks (runner/job_group.h). Training is data-parallel over them; every rank
-  /// evaluates the whole split; rank 0 alone writes checkpoints and records.
+  /// The ranks running this stage. Training is data-parallel over them; every rank evaluates
+  /// the whole split; their rank 0 alone writes checkpoints and records.
   core::Collective& group() const { return group_; }
   bool writes() const { return group_.rank() == 0; }
   const tasks::Task& task() const { return *task_; }

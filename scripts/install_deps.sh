@@ -11,6 +11,7 @@ packages=(
   libfmt-dev libzip-dev zlib1g-dev libpng-dev nlohmann-json3-dev libxxhash-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-h5py   # tests read the results file as docs/results.md shows users
+  gnuplot-nox    # ptqat report --plots
 )
 
 missing=()

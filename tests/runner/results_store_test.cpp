@@ -326,7 +326,8 @@ TEST(ResultsStore, LeftoverTemporariesAreIgnoredAndStaleOnesRemoved) {
   store.write(float_record());
   store.consolidate(dir.file("results.h5"));
   EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"records", "results.h5"}));
-  EXPECT_EQ(files_in(records), (std::vector<std::string>{kFloatKey + ".h5", busy}));
+  EXPECT_EQ(files_in(records),
+            (std::vector<std::string>{".consolidate.lock", kFloatKey + ".h5", busy}));
   const std::vector<RunRecord> runs = read_results(dir.file("results.h5"));
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].key, kFloatKey);
@@ -393,6 +394,48 @@ TEST(ResultsStore, CorruptOrForeignRecordFilesAreErrorsNamingThem) {
 
   testing::expect_error<IoError>([&] { store.read(kCalibrateKey); }, {kCalibrateKey, "no record"});
   testing::expect_error<ConfigError>([&] { store.contains("a/b"); }, {"a/b"});
+}
+
+TEST(ResultsStore, MergeJoinsResultsFilesAndKeepsTheLaterRunOfAKey) {
+  testing::TempDir dir;
+  RunRecord early = float_record();
+  early.finished_at = "2025-01-01T00:00:00Z";
+  early.metrics = {{"loss", 1.0}};
+  RunRecord late = float_record();
+  late.finished_at = "2025-02-01T00:00:00Z";
+  late.metrics = {{"loss", 0.5}};
+  const ResultsStore a(dir.file("a"));
+  a.write(late);
+  a.consolidate(dir.file("a.h5"));
+  const ResultsStore b(dir.file("b"));
+  b.write(early);
+  b.write(evaluate_record());
+  b.consolidate(dir.file("b.h5"));
+
+  const MergeSummary summary = merge_results({dir.file("a.h5"), dir.file("b.h5")},
+                                             dir.file("out/merged.h5"));
+  EXPECT_EQ(summary.runs_read, 3u);
+  EXPECT_EQ(summary.duplicates, 1u);
+  EXPECT_EQ(summary.runs_written, 2u);
+  const std::vector<RunRecord> runs = read_results(dir.file("out/merged.h5"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].metrics.at("loss"), 0.5);  // the later run, though its file came first
+  expect_same(runs[1], evaluate_record());
+}
+
+TEST(ResultsStore, MergeWritesNothingWhenAnInputIsBadOrIsTheOutput) {
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  store.consolidate(dir.file("a.h5"));
+  testing::write_text(dir.path() / "bad.h5", "not hdf5");
+  testing::expect_error<IoError>(
+      [&] { merge_results({dir.file("a.h5"), dir.file("bad.h5")}, dir.file("m.h5")); },
+      {dir.file("bad.h5")});
+  EXPECT_FALSE(fs::exists(dir.file("m.h5")));
+  testing::expect_error<ConfigError>([&] { merge_results({dir.file("a.h5")}, dir.file("a.h5")); },
+                                     {"is one of the inputs"});
+  EXPECT_EQ(read_results(dir.file("a.h5")).size(), 1u);
 }
 
 TEST(ResultsStore, UtcTimestampIsIso8601) {

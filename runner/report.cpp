@@ -1,0 +1,338 @@
+#include "runner/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/error.h"
+#include "runner/run_config.h"
+#include "runner/stage_context.h"
+
+namespace ptqat::runner {
+namespace {
+
+/// The headline metrics of the three tasks, in the order the tables show them; the first a run
+/// has is its primary metric.
+const std::vector<std::string> kHeadline = {"NDS", "mAP", "mIoU"};
+
+/// Runs that differ only in their seed: one row of a table.
+struct Variant {
+  std::string stage;
+  RunConfig config;  ///< the first run's, seed aside
+  StageKeys keys;    ///< of the config with seed 0: what the runs share
+  std::vector<const RunRecord*> runs;
+
+  SeedStats stat(const std::string& metric) const {
+    std::vector<double> values;
+    for (const RunRecord* run : runs) {
+      const auto found = run->metrics.find(metric);
+      if (found != run->metrics.end()) values.push_back(found->second);
+    }
+    return seed_stats(values);
+  }
+  SeedStats cost(double RunRecord::*field) const {
+    std::vector<double> values;
+    for (const RunRecord* run : runs) values.push_back(run->*field);
+    return seed_stats(values);
+  }
+  SeedStats trainable() const {
+    std::vector<double> values;
+    for (const RunRecord* run : runs) values.push_back(static_cast<double>(run->trainable_parameters));
+    return seed_stats(values);
+  }
+  SeedStats peak_mib() const {
+    std::vector<double> values;
+    for (const RunRecord* run : runs) {
+      values.push_back(static_cast<double>(run->peak_host_memory_bytes) / (1024.0 * 1024.0));
+    }
+    return seed_stats(values);
+  }
+};
+
+ReportCell text(std::string value) { return {std::move(value), false, {}, 0}; }
+ReportCell stat(SeedStats value, int decimals = 4) { return {"", true, value, decimals}; }
+
+std::string bits_label(const RunConfig& config) {
+  return fmt::format("W{}A{}", config.quant.weight.bits, config.quant.activation.bits);
+}
+
+std::string rule_label(const RunConfig& config) {
+  switch (config.quant.rule) {
+    case quant::SelectionRule::kSmallest: return "smallest";
+    case quant::SelectionRule::kLargest: return "largest";
+    case quant::SelectionRule::kRandom:
+      return fmt::format("random({})", config.quant.select_seed);
+  }
+  return "?";
+}
+
+/// Groups the runs by stage and seedless stage key, in key order.
+std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
+  std::map<std::string, Variant> variants;
+  for (const RunRecord& run : runs) {
+    if (run.stage != "float_train" && run.stage != "calibrate" && run.stage != "fine_tune") continue;
+    RunConfig config = parse_run_config(run.config, fmt::format("the config of run {}", run.key), {});
+    config.seed = 0;
+    const StageKeys keys = stage_keys(config);
+    const std::string& key = run.stage == "float_train" ? keys.float_train
+                             : run.stage == "calibrate" ? keys.calibrate
+                                                        : keys.fine_tune;
+    Variant& variant = variants[key];
+    if (variant.runs.empty()) {
+      variant.stage = run.stage;
+      variant.config = config;
+      variant.keys = keys;
+    }
+    variant.runs.push_back(&run);
+  }
+  return variants;
+}
+
+std::string delta_text(const SeedStats& value, const SeedStats& reference) {
+  if (value.count == 0 || reference.count == 0) return "";
+  return fmt::format("{:+.4f}", value.mean - reference.mean);
+}
+
+}  // namespace
+
+ReportFormat parse_report_format(const std::string& name) {
+  if (name == "md") return ReportFormat::kMarkdown;
+  if (name == "latex") return ReportFormat::kLatex;
+  if (name == "csv") return ReportFormat::kCsv;
+  PTQAT_FAIL(ConfigError, "--format '{}': expected md, latex or csv", name);
+}
+
+SeedStats seed_stats(const std::vector<double>& values) {
+  SeedStats result;
+  result.count = values.size();
+  if (values.empty()) return result;
+  double sum = 0;
+  for (const double value : values) sum += value;
+  result.mean = sum / static_cast<double>(values.size());
+  if (values.size() > 1) {
+    double squares = 0;
+    for (const double value : values) squares += (value - result.mean) * (value - result.mean);
+    result.stddev = std::sqrt(squares / static_cast<double>(values.size() - 1));
+  }
+  return result;
+}
+
+std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
+  const std::map<std::string, Variant> variants = variants_of(runs);
+  std::vector<std::string> metrics;
+  for (const std::string& name : kHeadline) {
+    const bool present = std::any_of(runs.begin(), runs.end(), [&](const RunRecord& run) {
+      return run.metrics.count(name) != 0;
+    });
+    if (present) metrics.push_back(name);
+  }
+  if (metrics.empty()) return {};
+  const std::string& primary_of_all = metrics.front();
+
+  std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
+  header.insert(header.end(), metrics.begin(), metrics.end());
+  header.insert(header.end(), {"Δ " + primary_of_all + " vs QAT", "trainable params", "wall s",
+                               "peak MiB", "seeds"});
+  const auto row_of = [&](const Variant& variant, const std::string& method,
+                          const std::string& bits, const std::string& freeze,
+                          const std::string& rule, const std::string& delta) {
+    std::vector<ReportCell> row = {text(method), text(bits), text(freeze), text(rule)};
+    for (const std::string& metric : metrics) row.push_back(stat(variant.stat(metric)));
+    row.push_back(text(delta));
+    row.push_back(stat(variant.trainable(), 0));
+    row.push_back(stat(variant.cost(&RunRecord::wall_time_s), 1));
+    row.push_back(stat(variant.peak_mib(), 0));
+    row.push_back(text(std::to_string(variant.runs.size())));
+    return row;
+  };
+
+  std::vector<ReportTable> tables;
+  std::vector<ReportTable> ablations;
+  for (const auto& [float_key, model] : variants) {
+    if (model.stage != "float_train") continue;
+    ReportTable table;
+    table.title = fmt::format("{}: float model {} ({} epochs)", model.config.task,
+                              float_key.substr(0, 8), model.config.train.epochs);
+    table.header = header;
+    table.rows.push_back(row_of(model, "float", "-", "-", "-", ""));
+    for (const auto& [calibrate_key, calibration] : variants) {
+      if (calibration.stage != "calibrate" || calibration.keys.float_train != float_key) continue;
+      const std::string bits = bits_label(calibration.config);
+      // Fine-tunes of this calibration: QAT first, then PTQAT by ratio and rule.
+      const Variant* qat = nullptr;
+      std::vector<const Variant*> ptqat;
+      for (const auto& [key, fine_tune] : variants) {
+        if (fine_tune.stage != "fine_tune" || fine_tune.keys.calibrate != calibrate_key) continue;
+        if (fine_tune.config.quant.method == quant::QuantMethod::kQat) {
+          qat = &fine_tune;
+        } else {
+          ptqat.push_back(&fine_tune);
+        }
+      }
+      std::sort(ptqat.begin(), ptqat.end(), [](const Variant* a, const Variant* b) {
+        if (a->config.quant.freeze_ratio != b->config.quant.freeze_ratio) {
+          return a->config.quant.freeze_ratio < b->config.quant.freeze_ratio;
+        }
+        return rule_label(a->config) < rule_label(b->config);
+      });
+      const SeedStats reference = qat ? qat->stat(primary_of_all) : SeedStats{};
+      table.rows.push_back(row_of(calibration, "PTQ", bits, "1", "-",
+                                  delta_text(calibration.stat(primary_of_all), reference)));
+      if (qat) table.rows.push_back(row_of(*qat, "full QAT", bits, "0", "-", ""));
+      for (const Variant* variant : ptqat) {
+        table.rows.push_back(row_of(*variant, "PTQAT", bits,
+                                    fmt::format("{:g}", variant->config.quant.freeze_ratio),
+                                    rule_label(variant->config),
+                                    delta_text(variant->stat(primary_of_all), reference)));
+      }
+      if (ptqat.empty()) continue;
+
+      // The ablation: primary metric by freeze ratio (rows) and rule (columns).
+      ReportTable ablation;
+      ablation.kind = ReportTable::Kind::kAblation;
+      ablation.title = fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
+                                   model.config.task, primary_of_all, bits, float_key.substr(0, 8));
+      std::vector<std::string> rules;
+      std::set<double> ratios = {0.0, 1.0};
+      for (const Variant* variant : ptqat) {
+        if (std::find(rules.begin(), rules.end(), rule_label(variant->config)) == rules.end()) {
+          rules.push_back(rule_label(variant->config));
+        }
+        ratios.insert(variant->config.quant.freeze_ratio);
+      }
+      ablation.header = {"freeze ratio"};
+      ablation.header.insert(ablation.header.end(), rules.begin(), rules.end());
+      for (const double ratio : ratios) {
+        std::vector<ReportCell> row = {text(fmt::format("{:g}", ratio))};
+        for (const std::string& rule : rules) {
+          const Variant* found = nullptr;
+          for (const Variant* variant : ptqat) {
+            if (variant->config.quant.freeze_ratio == ratio && rule_label(variant->config) == rule) {
+              found = variant;
+            }
+          }
+          // Freezing nothing is full QAT, freezing everything is PTQ, whatever the rule.
+          if (ratio == 0.0 && found == nullptr) found = qat;
+          if (ratio == 1.0 && found == nullptr) found = &calibration;
+          row.push_back(found ? stat(found->stat(primary_of_all)) : text(""));
+        }
+        ablation.rows.push_back(std::move(row));
+      }
+      ablations.push_back(std::move(ablation));
+    }
+    tables.push_back(std::move(table));
+  }
+  tables.insert(tables.end(), ablations.begin(), ablations.end());
+  return tables;
+}
+
+namespace {
+
+std::string stat_text(const ReportCell& cell, bool latex) {
+  if (cell.stat.count == 0) return "";
+  const std::string mean = fmt::format("{:.{}f}", cell.stat.mean, cell.decimals);
+  if (cell.stat.count == 1) return mean;
+  return mean + (latex ? " $\\pm$ " : " ± ") + fmt::format("{:.{}f}", cell.stat.stddev, cell.decimals);
+}
+
+std::string latex_escape(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '_' || c == '%' || c == '&' || c == '#') escaped += '\\';
+    escaped += c;
+  }
+  // The Greek capital delta of the delta column, as LaTeX.
+  const std::string delta = "Δ";
+  for (size_t at = escaped.find(delta); at != std::string::npos; at = escaped.find(delta)) {
+    escaped.replace(at, delta.size(), "$\\Delta$");
+  }
+  return escaped;
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+std::string render_report(const std::vector<ReportTable>& tables, ReportFormat format) {
+  std::string out;
+  if (format == ReportFormat::kCsv) {
+    bool header_written = false;
+    for (const ReportTable& table : tables) {
+      if (table.kind != ReportTable::Kind::kComparison) continue;
+      if (!header_written) {
+        out += "table";
+        for (size_t c = 0; c < table.header.size(); ++c) {
+          out += "," + csv_field(table.header[c]);
+          if (!table.rows.empty() && table.rows.front()[c].is_stat) {
+            out += "," + csv_field(table.header[c] + " std");
+          }
+        }
+        out += "\n";
+        header_written = true;
+      }
+      for (const auto& row : table.rows) {
+        out += csv_field(table.title);
+        for (const ReportCell& cell : row) {
+          if (!cell.is_stat) {
+            out += "," + csv_field(cell.text);
+          } else if (cell.stat.count == 0) {
+            out += ",,";
+          } else {
+            out += fmt::format(",{:.6g},{:.6g}", cell.stat.mean, cell.stat.stddev);
+          }
+        }
+        out += "\n";
+      }
+    }
+    return out;
+  }
+  const bool latex = format == ReportFormat::kLatex;
+  for (const ReportTable& table : tables) {
+    std::vector<std::vector<std::string>> cells;
+    for (const auto& row : table.rows) {
+      std::vector<std::string> line;
+      for (const ReportCell& cell : row) {
+        line.push_back(cell.is_stat ? stat_text(cell, latex)
+                                    : (latex ? latex_escape(cell.text) : cell.text));
+      }
+      cells.push_back(std::move(line));
+    }
+    if (latex) {
+      out += "\\begin{table}[t]\n\\centering\n\\caption{" + latex_escape(table.title) + "}\n";
+      out += "\\begin{tabular}{l" + std::string(table.header.size() - 1, 'r') + "}\n\\toprule\n";
+      for (size_t c = 0; c < table.header.size(); ++c) {
+        out += (c ? " & " : "") + latex_escape(table.header[c]);
+      }
+      out += " \\\\\n\\midrule\n";
+      for (const auto& line : cells) {
+        for (size_t c = 0; c < line.size(); ++c) out += (c ? " & " : "") + line[c];
+        out += " \\\\\n";
+      }
+      out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n\n";
+    } else {
+      out += "### " + table.title + "\n\n|";
+      for (const std::string& name : table.header) out += " " + name + " |";
+      out += "\n|";
+      const size_t text_columns = table.kind == ReportTable::Kind::kComparison ? 4 : 1;
+      for (size_t c = 0; c < table.header.size(); ++c) out += c < text_columns ? "---|" : "---:|";
+      out += "\n";
+      for (const auto& line : cells) {
+        out += "|";
+        for (const std::string& cell : line) out += " " + cell + " |";
+        out += "\n";
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,264 @@
+#include "sweeps/scheduler.h"
+
+#include <fmt/format.h>
+#include <mpi.h>
+
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "core/error.h"
+#include "core/resources.h"
+#include "distributed/mpi_check.h"
+#include "distributed/mpi_communicator.h"
+#include "distributed/mpi_world.h"
+
+namespace ptqat::sweeps {
+namespace {
+
+using distributed::MpiCommunicator;
+
+constexpr int kNoneLeft = -1;
+constexpr int kRequestTag = 1;  // leader -> coordinator: the index it finished, or -1
+constexpr int kAssignTag = 2;   // coordinator -> leader: the index to run, or kNoneLeft
+
+/// Waits for `request` with MPI_Test and short sleeps: Open MPI's blocking calls busy-wait, and a
+/// rank waiting for work must not take a core from the ranks that train.
+MPI_Status wait_without_spinning(MPI_Request& request) {
+  MPI_Status status;
+  int arrived = 0;
+  while (true) {
+    PTQAT_MPI_CHECK(MPI_Test(&request, &arrived, &status));
+    if (arrived != 0) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+std::string stage_line(const StageNode& node) {
+  return fmt::format("{} {} {}", node.stage, node.key, node.description);
+}
+
+/// Which stages are recorded, as world rank 0 sees it, on every rank.
+std::vector<bool> recorded_on_rank0(const StageGraph& graph,
+                                    const std::function<bool(const std::string&)>& recorded,
+                                    core::Collective& world) {
+  torch::Tensor flags = torch::zeros({static_cast<int64_t>(graph.nodes().size())}, torch::kUInt8);
+  if (world.rank() == 0) {
+    for (size_t i = 0; i < graph.nodes().size(); ++i) {
+      flags[static_cast<int64_t>(i)] = recorded(graph.nodes()[i].key) ? 1 : 0;
+    }
+  }
+  world.broadcast(flags, 0);
+  std::vector<bool> done(graph.nodes().size());
+  for (size_t i = 0; i < done.size(); ++i) done[i] = flags[static_cast<int64_t>(i)].item<uint8_t>() != 0;
+  return done;
+}
+
+/// The coordinator of Note [sweep coordinator]: hands ready stages to idle leaders until none
+/// are left, then releases every leader.
+class Coordinator {
+ public:
+  Coordinator(const StageGraph& graph, std::vector<bool> done, int ranks_per_group, int groups,
+              MPI_Comm comm, std::ostream& log)
+      : graph_(graph), done_(std::move(done)), running_(done_.size(), false),
+        ranks_per_group_(ranks_per_group), groups_(groups), comm_(comm), log_(log) {}
+
+  void serve() {
+    int released = 0;
+    std::deque<int> idle;  // world ranks of the leaders waiting for a stage
+    while (released < groups_) {
+      const auto [leader, finished] = next_request();
+      if (finished != kNoneLeft) {
+        done_[static_cast<size_t>(finished)] = true;
+        running_[static_cast<size_t>(finished)] = false;
+        log_ << fmt::format("done  {} (group {}, {:.1f} s)\n",
+                            stage_line(graph_.nodes()[static_cast<size_t>(finished)]),
+                            leader / ranks_per_group_, started_.at(finished).seconds())
+             << std::flush;
+      }
+      idle.push_back(leader);
+      while (!idle.empty()) {
+        const long ready = next_ready();
+        if (ready >= 0) {
+          assign(idle.front(), static_cast<int>(ready));
+          idle.pop_front();
+        } else if (none_running()) {
+          // Nothing ready and nothing that could make something ready: the graph is done.
+          for (const int waiting : idle) assign(waiting, kNoneLeft);
+          released += static_cast<int>(idle.size());
+          idle.clear();
+        } else {
+          break;
+        }
+      }
+    }
+  }
+
+ private:
+  std::pair<int, int> next_request() {
+    int finished = kNoneLeft;
+    MPI_Request request = MPI_REQUEST_NULL;
+    PTQAT_MPI_CHECK(MPI_Irecv(&finished, 1, MPI_INT, MPI_ANY_SOURCE, kRequestTag, comm_, &request));
+    const MPI_Status status = wait_without_spinning(request);
+    return {status.MPI_SOURCE, finished};
+  }
+
+  long next_ready() const {
+    const std::vector<StageNode>& nodes = graph_.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (done_[i] || running_[i]) continue;
+      const long parent = graph_.index_of(nodes[i].parent);
+      if (parent < 0 || done_[static_cast<size_t>(parent)]) return static_cast<long>(i);
+    }
+    return -1;
+  }
+
+  bool none_running() const {
+    for (const bool running : running_) {
+      if (running) return false;
+    }
+    return true;
+  }
+
+  void assign(int leader, int index) {
+    if (index != kNoneLeft) {
+      running_[static_cast<size_t>(index)] = true;
+      started_.insert_or_assign(index, core::Stopwatch());
+      log_ << fmt::format("start {} (group {})\n",
+                          stage_line(graph_.nodes()[static_cast<size_t>(index)]),
+                          leader / ranks_per_group_)
+           << std::flush;
+    }
+    PTQAT_MPI_CHECK(MPI_Send(&index, 1, MPI_INT, leader, kAssignTag, comm_));
+  }
+
+  const StageGraph& graph_;
+  std::vector<bool> done_;
+  std::vector<bool> running_;
+  std::map<int, core::Stopwatch> started_;
+  int ranks_per_group_;
+  int groups_;
+  MPI_Comm comm_;
+  std::ostream& log_;
+};
+
+/// Joins the coordinator thread, or, when an exception is unwinding (the job is about to be
+/// aborted), detaches it: joining would wait for leaders that will never report.
+class CoordinatorThread {
+ public:
+  explicit CoordinatorThread(std::thread thread)
+      : thread_(std::move(thread)), uncaught_(std::uncaught_exceptions()) {}
+  ~CoordinatorThread() {
+    if (!thread_.joinable()) return;
+    if (std::uncaught_exceptions() > uncaught_) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+  }
+  CoordinatorThread(const CoordinatorThread&) = delete;
+  CoordinatorThread& operator=(const CoordinatorThread&) = delete;
+
+ private:
+  std::thread thread_;
+  int uncaught_;
+};
+
+ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& done,
+                             core::Collective& group, const StageRunner& run, std::ostream& log) {
+  ScheduleSummary summary;
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const StageNode& node = graph.nodes()[i];
+    if (done[i]) {
+      ++summary.skipped;
+      continue;
+    }
+    const core::Stopwatch stopwatch;
+    if (group.rank() == 0) log << "start " << stage_line(node) << "\n" << std::flush;
+    run(node, group);
+    if (group.rank() == 0) {
+      log << fmt::format("done  {} ({:.1f} s)\n", stage_line(node), stopwatch.seconds())
+          << std::flush;
+    }
+    ++summary.run;
+  }
+  return summary;
+}
+
+}  // namespace
+
+ScheduleSummary run_graph(const StageGraph& graph,
+                          const std::function<bool(const std::string&)>& recorded,
+                          int ranks_per_run, const StageRunner& run, std::ostream& log) {
+  int mpi_running = 0;
+  PTQAT_MPI_CHECK(MPI_Initialized(&mpi_running));
+  if (mpi_running == 0) {
+    core::SingleProcessCollective alone;
+    std::vector<bool> done(graph.nodes().size());
+    for (size_t i = 0; i < done.size(); ++i) done[i] = recorded(graph.nodes()[i].key);
+    return run_in_order(graph, done, alone, run, log);
+  }
+
+  MpiCommunicator world = MpiCommunicator::world();
+  PTQAT_CHECK(ranks_per_run >= 1 && world.world_size() % ranks_per_run == 0, DistError,
+              "sweep: ranks_per_run = {} does not divide the {} ranks of this job", ranks_per_run,
+              world.world_size());
+  const std::vector<bool> done = recorded_on_rank0(graph, recorded, world);
+  const int groups = world.world_size() / ranks_per_run;
+  MpiCommunicator group = world.split(world.rank() / ranks_per_run, world.rank());
+  ScheduleSummary summary;
+  for (const bool is_done : done) summary.skipped += is_done ? 1 : 0;
+  summary.run = done.size() - summary.skipped;
+
+  if (groups == 1) {
+    run_in_order(graph, done, group, run, log);
+    world.barrier();
+    return summary;
+  }
+
+  int provided = MPI_THREAD_SINGLE;
+  PTQAT_MPI_CHECK(MPI_Query_thread(&provided));
+  PTQAT_CHECK(provided >= MPI_THREAD_MULTIPLE, DistError,
+              "sweep: {} groups of ranks need MPI_THREAD_MULTIPLE for the coordinator on rank 0 "
+              "(docs/sweeps.md); this MPI provides less. Set ranks_per_run to the number of ranks",
+              groups);
+  // Its own communicator, so that no coordinator message can match another of ptqat's.
+  const MpiCommunicator coordination = world.split(0, world.rank());
+  std::optional<Coordinator> coordinator;
+  std::optional<CoordinatorThread> coordinator_thread;
+  if (world.rank() == 0) {
+    coordinator.emplace(graph, done, ranks_per_run, groups, coordination.handle(), log);
+    coordinator_thread.emplace(std::thread([&] {
+      try {
+        coordinator->serve();
+      } catch (const std::exception& error) {
+        distributed::abort_world(fmt::format("sweep coordinator: {}", error.what()), 70);
+      }
+    }));
+  }
+
+  int finished = kNoneLeft;
+  while (true) {
+    int next = kNoneLeft;
+    MPI_Request request = MPI_REQUEST_NULL;
+    if (group.rank() == 0) {
+      PTQAT_MPI_CHECK(MPI_Send(&finished, 1, MPI_INT, 0, kRequestTag, coordination.handle()));
+      PTQAT_MPI_CHECK(
+          MPI_Irecv(&next, 1, MPI_INT, 0, kAssignTag, coordination.handle(), &request));
+      wait_without_spinning(request);
+    }
+    PTQAT_MPI_CHECK(MPI_Ibcast(&next, 1, MPI_INT, 0, group.handle(), &request));
+    wait_without_spinning(request);
+    if (next == kNoneLeft) break;
+    run(graph.nodes()[static_cast<size_t>(next)], group);
+    finished = next;
+  }
+  coordinator_thread.reset();  // joins: every leader has been released
+  world.barrier();
+  return summary;
+}
+
+}  // namespace ptqat::sweeps

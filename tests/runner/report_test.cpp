@@ -1,0 +1,148 @@
+#include "runner/report.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "runner/report_plots.h"
+#include "runner/run_config.h"
+#include "runner/stage_context.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::runner {
+namespace {
+
+/// A record of `stage` for `config` with NDS = nds, mAP = nds / 2.
+RunRecord record(const RunConfig& config, const std::string& stage, double nds,
+                 int64_t trainable = 0) {
+  const StageKeys keys = stage_keys(config);
+  RunRecord run;
+  run.stage = stage;
+  run.task = config.task;
+  run.config = resolved_toml(config);
+  if (stage == "float_train") {
+    run.key = keys.float_train;
+    run.method = "float";
+  } else if (stage == "calibrate") {
+    run.key = keys.calibrate;
+    run.parent_key = keys.float_train;
+    run.method = "ptq";
+  } else {
+    run.key = keys.fine_tune;
+    run.parent_key = keys.calibrate;
+    run.method = quant::method_name(config.quant.method);
+  }
+  run.metrics = {{"NDS", nds}, {"mAP", nds / 2}};
+  run.trainable_parameters = trainable;
+  run.wall_time_s = 10;
+  run.peak_host_memory_bytes = 512 << 20;
+  for (int64_t i = 0; i < 4; ++i) {
+    quant::LayerDiscrepancy layer;
+    layer.name = "layer" + std::to_string(i);
+    layer.forward_index = i;
+    layer.discrepancy = 0.1 * static_cast<double>(i + 1);
+    layer.frozen = i >= 2;
+    run.layers.push_back(layer);
+  }
+  return run;
+}
+
+RunConfig with(int64_t seed, quant::QuantMethod method, double ratio = 0.5,
+               quant::SelectionRule rule = quant::SelectionRule::kSmallest) {
+  RunConfig config;
+  config.seed = seed;
+  config.quant.method = method;
+  config.quant.freeze_ratio = ratio;
+  config.quant.rule = rule;
+  return config;
+}
+
+/// Two seeds of float, PTQ, QAT, PTQAT 0.5 smallest; one seed of PTQAT 0.5 largest.
+std::vector<RunRecord> sweep_runs() {
+  using quant::QuantMethod;
+  std::vector<RunRecord> runs;
+  for (const int64_t seed : {0, 1}) {
+    const double shift = seed == 0 ? 0.0 : 0.02;
+    runs.push_back(record(with(seed, QuantMethod::kPtq), "float_train", 0.40 + shift, 1000));
+    runs.push_back(record(with(seed, QuantMethod::kPtq), "calibrate", 0.30 + shift));
+    runs.push_back(record(with(seed, QuantMethod::kQat), "fine_tune", 0.38 + shift, 1000));
+    runs.push_back(record(with(seed, QuantMethod::kPtqat), "fine_tune", 0.36 + shift, 500));
+  }
+  runs.push_back(record(with(0, quant::QuantMethod::kPtqat, 0.5, quant::SelectionRule::kLargest),
+                        "fine_tune", 0.33, 500));
+  return runs;
+}
+
+TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
+  const std::vector<RunRecord> runs = sweep_runs();
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 2u);  // one comparison, one ablation
+  const ReportTable& comparison = tables[0];
+  EXPECT_EQ(comparison.header[4], "NDS");
+  EXPECT_EQ(comparison.header[6], "Δ NDS vs QAT");
+  ASSERT_EQ(comparison.rows.size(), 5u);  // float, PTQ, QAT, PTQAT largest, PTQAT smallest
+  const auto& float_row = comparison.rows[0];
+  EXPECT_EQ(float_row[0].text, "float");
+  EXPECT_NEAR(float_row[4].stat.mean, 0.41, 1e-12);
+  EXPECT_NEAR(float_row[4].stat.stddev, 0.0141421356, 1e-9);  // sample std of 0.40, 0.42
+  EXPECT_EQ(float_row[4].stat.count, 2u);
+  EXPECT_EQ(comparison.rows[1][0].text, "PTQ");
+  EXPECT_EQ(comparison.rows[1][1].text, "W8A8");
+  EXPECT_EQ(comparison.rows[1][6].text, "-0.0800");  // 0.31 - 0.39
+  EXPECT_EQ(comparison.rows[2][0].text, "full QAT");
+  EXPECT_EQ(comparison.rows[4][3].text, "smallest");
+  EXPECT_EQ(comparison.rows[4][6].text, "-0.0200");
+  EXPECT_EQ(comparison.rows[4][7].stat.mean, 500);
+  EXPECT_EQ(comparison.rows[4].back().text, "2");
+  EXPECT_EQ(comparison.rows[3][3].text, "largest");
+  EXPECT_EQ(comparison.rows[3].back().text, "1");
+
+  const ReportTable& ablation = tables[1];
+  EXPECT_EQ(ablation.header, (std::vector<std::string>{"freeze ratio", "largest", "smallest"}));
+  ASSERT_EQ(ablation.rows.size(), 3u);  // 0 (QAT), 0.5, 1 (PTQ)
+  EXPECT_NEAR(ablation.rows[0][2].stat.mean, 0.39, 1e-12);
+  EXPECT_NEAR(ablation.rows[1][1].stat.mean, 0.33, 1e-12);
+  EXPECT_NEAR(ablation.rows[1][2].stat.mean, 0.37, 1e-12);
+  EXPECT_NEAR(ablation.rows[2][1].stat.mean, 0.31, 1e-12);
+}
+
+TEST(Report, RendersMarkdownLatexAndCsv) {
+  const std::vector<ReportTable> tables = report_tables(sweep_runs());
+  const std::string md = render_report(tables, ReportFormat::kMarkdown);
+  EXPECT_NE(md.find("| float | - | - | - | 0.4100 ± 0.0141 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | smallest | 0.3700 ± 0.0141 | 0.1850 ± 0.0071 | "
+                    "-0.0200 | 500 ± 0 | 10.0 ± 0.0 | 512 ± 0 | 2 |"),
+            std::string::npos)
+      << md;
+  const std::string latex = render_report(tables, ReportFormat::kLatex);
+  EXPECT_NE(latex.find("$\\Delta$ NDS vs QAT"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("0.4100 $\\pm$ 0.0141"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("\\bottomrule"), std::string::npos);
+  const std::string csv = render_report(tables, ReportFormat::kCsv);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "table,method,bits,freeze,rule,NDS,NDS std,mAP,mAP std,Δ NDS vs QAT,trainable params,"
+            "trainable params std,wall s,wall s std,peak MiB,peak MiB std,seeds");
+  EXPECT_NE(csv.find(",float,-,-,-,0.41,0.0141421,0.205,"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 rows, no ablation
+  EXPECT_THROW(parse_report_format("html"), ConfigError);
+}
+
+TEST(Report, PlotsArePngFilesDrawnByGnuplot) {
+  ptqat::testing::TempDir dir;
+  const std::vector<RunRecord> runs = sweep_runs();
+  const std::vector<std::string> pngs =
+      write_report_plots(runs, report_tables(runs), dir.file("plots"));
+  ASSERT_EQ(pngs.size(), 4u);  // one ablation, three PTQAT fine-tunes
+  for (const std::string& png : pngs) {
+    std::ifstream file(png, std::ios::binary);
+    char magic[8] = {};
+    file.read(magic, 8);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG") << png;
+    EXPECT_GT(std::filesystem::file_size(png), 2000u) << png;
+  }
+}
+
+}  // namespace
+}  // namespace ptqat::runner

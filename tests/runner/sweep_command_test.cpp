@@ -1,0 +1,133 @@
+// `ptqat sweep`: the real executable on the tiny synthetic dataset, alone and under mpirun.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "runner/results_store.h"
+#include "tests/runner/cli_run.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::runner {
+namespace {
+
+const std::string kTinySweep = std::string(PTQAT_SOURCE_DIR) + "/configs/sweeps/tiny.toml";
+
+class SweepCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(testing::ptqat("data synth --preset tiny --out " + dir_.file("data")).exit_code, 0);
+  }
+  /// The arguments that point the tiny sweep at this test's data and `run` folder.
+  std::string sweep_args(const std::string& run, const std::string& sweep = kTinySweep) const {
+    return "sweep " + sweep + " --set data.dataroot=" + dir_.file("data") +
+           " --set output.dir=" + dir_.file(run) + " --set runtime.threads=1";
+  }
+  static std::map<std::string, RunRecord> by_key(const std::string& results) {
+    std::map<std::string, RunRecord> runs;
+    for (RunRecord& run : read_results(results)) runs.emplace(run.key, std::move(run));
+    return runs;
+  }
+  ptqat::testing::TempDir dir_;
+};
+
+TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
+  const testing::CliRun dry = testing::ptqat(sweep_args("run") + " --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("12 points"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("9 stages (2 calibrate, 6 fine_tune, 1 float_train); 0 recorded, 9 to run"),
+            std::string::npos)
+      << dry.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("run/results.h5")));
+
+  const testing::CliRun sweep = testing::ptqat(sweep_args("run"));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const std::map<std::string, RunRecord> runs = by_key(dir_.file("run/results.h5"));
+  ASSERT_EQ(runs.size(), 9u);
+  std::map<std::string, int> per_stage;
+  for (const auto& [key, run] : runs) {
+    ++per_stage[run.stage];
+    if (!run.parent_key.empty()) {
+      EXPECT_EQ(runs.count(run.parent_key), 1u) << key;
+    }
+  }
+  EXPECT_EQ(per_stage, (std::map<std::string, int>{{"float_train", 1}, {"calibrate", 2},
+                                                   {"fine_tune", 6}}));
+  // Each stage's own report is in its log.
+  for (const auto& [key, run] : runs) {
+    EXPECT_TRUE(std::filesystem::exists(dir_.file("run/logs/" + key + ".log"))) << key;
+  }
+
+  const testing::CliRun again = testing::ptqat(sweep_args("run"));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("ran 0 stages, 9 were recorded already"), std::string::npos)
+      << again.output;
+}
+
+TEST_F(SweepCommand, TwoGroupsOfOneRankShareTheWorkAndMatchOneProcess) {
+  ASSERT_EQ(testing::ptqat(sweep_args("alone")).exit_code, 0);
+  const testing::CliRun sweep = testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " +
+                                                     PTQAT_EXECUTABLE + " " + sweep_args("mpi") +
+                                                     " --out " + dir_.file("mpi.h5"));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  EXPECT_NE(sweep.output.find("(group 0)"), std::string::npos) << sweep.output;
+  EXPECT_NE(sweep.output.find("(group 1)"), std::string::npos) << sweep.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("mpi/results.h5")));  // --out moved it
+
+  const std::map<std::string, RunRecord> alone = by_key(dir_.file("alone/results.h5"));
+  const std::map<std::string, RunRecord> mpi = by_key(dir_.file("mpi.h5"));
+  ASSERT_EQ(alone.size(), mpi.size());
+  for (const auto& [key, run] : alone) {
+    ASSERT_EQ(mpi.count(key), 1u) << key;
+    for (const auto& [metric, value] : run.metrics) {
+      EXPECT_NEAR(mpi.at(key).metrics.at(metric), value, 1e-9) << key << " " << metric;
+    }
+  }
+}
+
+TEST_F(SweepCommand, OneGroupOfTwoRanksTrainsEachStageDataParallel) {
+  ptqat::testing::write_text(dir_.path() / "two.toml",
+                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                 "/configs/detection/tiny.toml\"\nranks_per_run = 2\n"
+                                 "[grid]\n\"quant.method\" = [\"qat\"]\n");
+  const testing::CliRun sweep =
+      testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " +
+                           sweep_args("run", dir_.file("two.toml")));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  for (const auto& [key, run] : by_key(dir_.file("run/results.h5"))) {
+    // 16 training samples, batch 2 per rank, 2 ranks: 4 steps per epoch (8 on one rank).
+    if (run.stage == "float_train") {
+      EXPECT_EQ(run.history.at("loss").values.size(), 8u);
+    } else if (run.stage == "fine_tune") {
+      EXPECT_EQ(run.history.at("loss").values.size(), 4u);
+    }
+  }
+}
+
+TEST_F(SweepCommand, BadSweepsFailWithOneLineNamingThePoint) {
+  ptqat::testing::write_text(dir_.path() / "bad.toml",
+                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                 "/configs/detection/tiny.toml\"\n[grid]\n"
+                                 "\"quant.weight.bits\" = [4, 1]\n");
+  const testing::CliRun bad = testing::ptqat(sweep_args("run", dir_.file("bad.toml")));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("point quant.weight.bits=1"), std::string::npos) << bad.output;
+
+  ptqat::testing::write_text(dir_.path() / "dirs.toml",
+                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                 "/configs/detection/tiny.toml\"\n[grid]\n"
+                                 "\"output.results\" = [\"a.h5\", \"b.h5\"]\n");
+  const testing::CliRun dirs = testing::ptqat(sweep_args("run", dir_.file("dirs.toml")));
+  EXPECT_EQ(dirs.exit_code, 1);
+  EXPECT_NE(dirs.output.find("one results store"), std::string::npos) << dirs.output;
+
+  const testing::CliRun uneven = testing::run_command(
+      std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " + sweep_args("run") +
+      " --set quant.calibration_batches=1 --dry-run");
+  EXPECT_EQ(uneven.exit_code, 0) << uneven.output;  // a dry run needs no groups
+}
+
+}  // namespace
+}  // namespace ptqat::runner
