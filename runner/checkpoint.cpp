@@ -167,11 +167,14 @@ void open_checkpoint(const std::string& path, torch::serialize::InputArchive& ar
 TrainingState read_state(torch::serialize::InputArchive& archive, const std::string& path) {
   TrainingState state;
   const torch::Tensor counters = read_tensor(archive, "counters");
-  TORCH_CHECK(counters.numel() == 3 && counters.scalar_type() == torch::kInt64,
-              "counters: expected 3 int64 values");
+  // Three counters before step_in_epoch was added: a checkpoint at an epoch boundary.
+  TORCH_CHECK((counters.numel() == 3 || counters.numel() == 4) &&
+                  counters.scalar_type() == torch::kInt64,
+              "counters: expected 4 int64 values");
   state.epoch = counters[0].item<int64_t>();
   state.global_step = counters[1].item<int64_t>();
   state.schedule_step = counters[2].item<int64_t>();
+  if (counters.numel() == 4) state.step_in_epoch = counters[3].item<int64_t>();
   state.best_metric = read_tensor(archive, "best_metric").item<double>();
 
   const auto engine_names = read_string_list(archive, "engine_names");
@@ -220,7 +223,8 @@ void write_checkpoint(const std::string& path, const torch::nn::Module& model,
     archive.write("optimizer_options", adamw_group_options(*optimizer));
   }
 
-  archive.write("counters", torch::tensor({state.epoch, state.global_step, state.schedule_step},
+  archive.write("counters", torch::tensor({state.epoch, state.global_step, state.schedule_step,
+                                           state.step_in_epoch},
                                           torch::kInt64));
   archive.write("best_metric", torch::tensor(state.best_metric, torch::kFloat64));
   archive.write("cpu_generator", cpu_generator_state());

@@ -24,6 +24,9 @@ struct TrainingState {
   int64_t epoch = 0;          ///< epochs completed
   int64_t global_step = 0;    ///< optimizer steps completed
   int64_t schedule_step = 0;  ///< the lr schedule's next step
+  /// Steps of epoch `epoch` already taken: non-zero only in a checkpoint written mid-epoch on
+  /// preemption (core/preemption.h); a resume skips that many batches of the epoch.
+  int64_t step_in_epoch = 0;
   /// Best evaluation metric so far; NaN while nothing has been evaluated.
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   /// Random engines of the caller (augmentation, sampler shuffling), by name. Stored in the

@@ -8,6 +8,7 @@
 #include "core/config_toml.h"
 #include "core/error.h"
 #include "core/logging.h"
+#include "core/preemption.h"
 #include "core/version.h"
 #include "datasets/synth_dataset.h"
 #include "runner/bench_commands.h"
@@ -22,6 +23,7 @@
 #include "runner/results_listing.h"
 #include "runner/results_store.h"
 #include "runner/run_config.h"
+#include "runner/slurm_command.h"
 #include "runner/step_bench.h"
 #include "runner/sweep_command.h"
 
@@ -45,6 +47,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  std::string preempt_signal = "USR1";
+  app.add_option("--preempt-signal", preempt_signal,
+                 "signal that stops training at a checkpoint, exit code 75 (USR1, USR2, TERM, "
+                 "INT, HUP or none)")
+      ->capture_default_str();
 
   // ptqat config show [FILE] [--set key=value ...]
   CLI::App* config = app.add_subcommand("config", "inspect run configs")->require_subcommand(1);
@@ -195,6 +202,33 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sweep->add_option("--set", sweep_options.overrides, "override a key of every point (repeatable)");
   sweep->add_flag("--dry-run", sweep_options.dry_run, "print the stage plan and stop");
 
+  // ptqat slurm SWEEP.toml --nodes N --gpus-per-node G --time T [--partition P] [--submit]
+  CLI::App* slurm = app.add_subcommand(
+      "slurm", "write (and with --submit, submit) the sbatch script that runs a sweep on Slurm");
+  SlurmOptions slurm_options;
+  slurm->add_option("sweep", slurm_options.sweep_file, "sweep TOML")->required();
+  slurm->add_option("--nodes", slurm_options.nodes, "nodes")->capture_default_str();
+  slurm->add_option("--gpus-per-node", slurm_options.gpus_per_node, "GPUs per node, a rank each")
+      ->capture_default_str();
+  slurm->add_option("--ranks-per-node", slurm_options.ranks_per_node,
+                    "ranks per node (default: the GPUs, or 1)");
+  slurm->add_option("--cpus-per-rank", slurm_options.cpus_per_rank,
+                    "cores per rank: --cpus-per-task and runtime.threads");
+  slurm->add_option("--time", slurm_options.time, "time limit (HH:MM:SS, D-HH:MM, ...)")
+      ->required();
+  slurm->add_option("--partition", slurm_options.partition, "partition");
+  slurm->add_option("--launcher", slurm_options.launcher, "srun (PMIx) or mpirun")
+      ->capture_default_str();
+  slurm->add_option("--srun-mpi", slurm_options.srun_mpi, "srun --mpi plugin (srun --mpi=list)")
+      ->capture_default_str();
+  slurm->add_option("--signal-lead", slurm_options.signal_lead_s,
+                    "seconds before the time limit to checkpoint and requeue")
+      ->capture_default_str();
+  slurm->add_option("--script", slurm_options.script, "where to write (default slurm/<sweep>.sbatch)");
+  slurm->add_option("--out", slurm_options.out, "the sweep's results file");
+  slurm->add_option("--set", slurm_options.overrides, "override a key of every point (repeatable)");
+  slurm->add_flag("--submit", slurm_options.submit, "submit the script with sbatch");
+
   // ptqat report RESULTS.h5 [--format md|latex|csv] [--plots DIR]
   CLI::App* report = app.add_subcommand(
       "report", "the paper-style comparison and ablation tables of a results file, and plots");
@@ -234,6 +268,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   try {
     core::init_logging(log_level);
+    core::install_preemption_signal(preempt_signal);
     if (*show) {
       out << resolved_toml(load_run_config(config_file, overrides));
     } else if (*keys) {
@@ -261,6 +296,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       run_evaluation(eval_options, out);
     } else if (*sweep) {
       run_sweep(sweep_options, out);
+    } else if (*slurm) {
+      run_slurm(slurm_options, out);
     } else if (*report) {
       const ReportFormat format = parse_report_format(report_format);
       const std::vector<RunRecord> runs = read_results(report_file);
@@ -288,6 +325,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         bench_step_memory_run(step_options, step_memory_variant, out);
       }
     }
+  } catch (const core::Preempted& stop) {
+    err << "preempted: " << stop.what() << "; run the same command again to resume\n";
+    return core::kPreemptedExitCode;
   } catch (const Error& error) {
     err << "error: " << error.what() << "\n";
     return 1;

@@ -38,6 +38,8 @@ CheckpointIdentity identify(const EvaluationOptions& options) {
     PTQAT_CHECK(!options.config_file.empty(), ConfigError,
                 "eval: give --checkpoint, or --config to evaluate that config's float model");
     identity.config = load_run_config(options.config_file, options.overrides);
+    // The float model trained on train.ranks ranks; 0 means as many as this launch has.
+    if (identity.config.train.ranks == 0) identity.config.train.ranks = job_group().world_size();
     identity.key = stage_keys(identity.config).float_train;
     identity.path = stage_paths(identity.config, identity.key).checkpoint;
     identity.stage = core::stage_name(core::Stage::kFloatTrain);

@@ -6,8 +6,9 @@
 
 namespace ptqat::runner {
 
-tasks::TaskMetrics run_float_training(const RunConfig& config, core::Collective& group,
+tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Collective& group,
                                       std::ostream& out) {
+  const RunConfig config = with_ranks(launch_config, group.world_size());
   core::reset_peak_rss();
   const core::Stopwatch stopwatch;
   const std::string started_at = utc_timestamp();

@@ -47,6 +47,10 @@ struct OptimizerConfig {
   int64_t eval_every_epochs = 1;
   /// Deterministic algorithms (torch::globalContext().setDeterministicAlgorithms), slower.
   bool deterministic = false;
+  /// Data-parallel ranks the stage trains on; 0 = as launched. The global batch is
+  /// loader.batch_size x ranks, so the count is part of the stage key: with_ranks() (run_config.h)
+  /// resolves it before a stage runs, and records and checkpoints hold the real count.
+  int64_t ranks = 0;
 
   /// Visits the fields, each declared for `stage`, in the current section.
   void visit_fields(core::ConfigVisitor& v, core::Stage stage);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/preemption.h"
 #include "core/resources.h"
 #include "distributed/mpi_world.h"
 #include "runner/cli.h"
@@ -28,8 +29,8 @@ int main(int argc, char** argv) {
     return 70;
   }
   // A failed rank ends the whole job rather than leaving the others in their next collective;
-  // run_cli has printed the error.
-  if (code != 0 && world && world->world_size() > 1) {
+  // run_cli has printed the error. A preempted job stopped on every rank alike: it finalizes.
+  if (code != 0 && code != ptqat::core::kPreemptedExitCode && world && world->world_size() > 1) {
     ptqat::distributed::abort_world("this rank failed (see its error above)", code);
   }
   return code;

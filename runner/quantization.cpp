@@ -138,15 +138,17 @@ std::vector<quant::NamedLayer> configure_quantization(const StageContext& contex
   return layers;
 }
 
-tasks::TaskMetrics run_quantization(const RunConfig& config, core::Collective& group,
+tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collective& group,
                                     std::ostream& out) {
+  const RunConfig config = with_ranks(launch_config, group.world_size());
   const StageContext context(config, /*with_train_split=*/true, group);
   const StageKeys keys = stage_keys(config);
   const StagePaths float_paths = stage_paths(config, keys.float_train);
   PTQAT_CHECK(std::filesystem::exists(float_paths.checkpoint), ConfigError,
               "quantize: no float checkpoint {} for this config under output.dir = '{}': run "
-              "`ptqat train` with the same config first",
-              float_paths.checkpoint, config.output.dir);
+              "`ptqat train` with the same config first (trained on other than {} ranks? set "
+              "train.ranks)",
+              float_paths.checkpoint, config.output.dir, config.train.ranks);
 
   const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
   load_model_weights(float_paths.checkpoint, *model);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/config_toml.h"
+#include "core/error.h"
 
 namespace ptqat::runner {
 
@@ -50,6 +51,18 @@ RunConfig validated_run_config(core::ConfigDocument document,
 std::string results_path(const OutputConfig& output) {
   if (!output.results.empty()) return output.results;
   return (std::filesystem::path(output.dir) / "results.h5").string();
+}
+
+RunConfig with_ranks(RunConfig config, int ranks) {
+  for (auto [section, field] : {std::pair<const char*, int64_t*>{"train", &config.train.ranks},
+                                {"finetune", &config.finetune.ranks}}) {
+    if (*field == 0) *field = ranks;
+    PTQAT_CHECK(*field == ranks, ConfigError,
+                "{}.ranks = {}, but this stage runs on {} ranks (mpirun -np, or a sweep's "
+                "ranks_per_run); set it to {} or 0",
+                section, *field, ranks, ranks);
+  }
+  return config;
 }
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -48,6 +48,10 @@ struct RunConfig {
 /// output.results, or <output.dir>/results.h5 when it is empty.
 std::string results_path(const OutputConfig& output);
 
+/// `config` with train.ranks and finetune.ranks resolved for stages that run on `ranks` ranks: 0
+/// becomes `ranks`. ConfigError naming the key when a set count differs from `ranks`.
+RunConfig with_ranks(RunConfig config, int ranks);
+
 /// Loads a run config (defaults when `path` is empty), applies overrides, and validates the
 /// parts whose rules span several fields.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);

@@ -72,7 +72,7 @@ Plan plan_sweep(const SweepOptions& options) {
     for (const auto& [key, value] : point.assignments) label += " " + key + "=" + value;
     RunConfig config;
     try {
-      config = load_run_config(point.base, point.overrides);
+      config = with_ranks(load_run_config(point.base, point.overrides), spec.ranks_per_run);
     } catch (const ConfigError& error) {
       PTQAT_FAIL(ConfigError, "{}: point{}: {}", spec.path, label, error.what());
     }

@@ -1,12 +1,11 @@
 #include "runner/training_loop.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cmath>
 #include <filesystem>
 #include <optional>
 
 #include "core/error.h"
+#include "core/preemption.h"
 #include "datasets/loader.h"
 #include "distributed/gradient_buckets.h"
 #include "runner/checkpoint.h"
@@ -42,7 +41,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   state.metadata = stage.metadata;
   if (std::filesystem::exists(paths.last_checkpoint)) {
     state = load_checkpoint(paths.last_checkpoint, model, optimizer);
-    spdlog::info("{}: resuming {} after epoch {}", stage.name, paths.last_checkpoint, state.epoch);
+    out << fmt::format("{}: resuming {} at epoch {} step {}\n", stage.name, paths.last_checkpoint,
+                       state.epoch + 1, state.step_in_epoch);
   }
   // Every rank starts from rank 0's weights (initialisations may differ by rank).
   distributed::broadcast_module(model, group);
@@ -58,6 +58,10 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     ProgressReporter progress(fmt::format("{} epoch {}/{}", stage.name, epoch + 1, settings.epochs),
                               steps_per_epoch, 0);
     int64_t step_in_epoch = 0;
+    // Resuming mid-epoch (after a preemption): the batches already trained on are read and
+    // dropped, so the data order and every random engine continue exactly as before.
+    const int64_t skip = epoch == state.epoch ? state.step_in_epoch : 0;
+    while (step_in_epoch < skip && loader.next()) ++step_in_epoch;
     while (auto batch = loader.next()) {
       schedule->apply(optimizer, state.schedule_step);
       optimizer.zero_grad();
@@ -78,9 +82,21 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
       history["loss"].values.push_back(loss_value);
       progress.update(++step_in_epoch,
                       {{"loss", loss_value}, {"lr", schedule->lr(state.schedule_step - 1)}});
+      if (core::preemption_agreed(group)) {
+        // Every rank of the group stops after this same step.
+        TrainingState resume_point = state;
+        resume_point.step_in_epoch = step_in_epoch;
+        if (context.writes()) {
+          save_checkpoint(paths.last_checkpoint, model, optimizer, resume_point);
+        }
+        group.barrier();
+        PTQAT_FAIL(core::Preempted, "{}: stopped at epoch {} step {}; resume point {}",
+                   stage.name, epoch + 1, step_in_epoch, paths.last_checkpoint);
+      }
     }
     progress.finish();
     state.epoch = epoch + 1;
+    state.step_in_epoch = 0;
     if (evaluate_now(epoch)) {
       const tasks::TaskMetrics latest = context.evaluate(model, {});
       out << fmt::format("{} epoch {}: {}\n", stage.name, epoch + 1, summary_line(latest))

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-h5py   # tests read the results file as docs/results.md shows users
   gnuplot-nox    # ptqat report --plots
+  slurmctld slurmd slurm-client munge   # the test that starts a real Slurm cluster
 )
 
 missing=()

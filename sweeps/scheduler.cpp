@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/preemption.h"
 #include "core/resources.h"
 #include "distributed/mpi_check.h"
 #include "distributed/mpi_communicator.h"
@@ -22,6 +23,7 @@ namespace {
 using distributed::MpiCommunicator;
 
 constexpr int kNoneLeft = -1;
+constexpr int kPreemptedReport = -2;  // a leader's report: its stage stopped on preemption
 constexpr int kRequestTag = 1;  // leader -> coordinator: the index it finished, or -1
 constexpr int kAssignTag = 2;   // coordinator -> leader: the index to run, or kNoneLeft
 
@@ -57,6 +59,14 @@ std::vector<bool> recorded_on_rank0(const StageGraph& graph,
   return done;
 }
 
+/// Whether any rank stopped a stage for preemption (collective over `world`; doubles as the
+/// barrier that ends the sweep).
+bool preemption_in_any(bool preempted, MpiCommunicator& world) {
+  const torch::Tensor flag = torch::tensor({preempted ? 1 : 0}, torch::kInt32);
+  world.all_reduce_max(flag);
+  return flag.item<int>() != 0;
+}
+
 /// The coordinator of Note [sweep coordinator]: hands ready stages to idle leaders until none
 /// are left, then releases every leader.
 class Coordinator {
@@ -71,7 +81,12 @@ class Coordinator {
     std::deque<int> idle;  // world ranks of the leaders waiting for a stage
     while (released < groups_) {
       const auto [leader, finished] = next_request();
-      if (finished != kNoneLeft) {
+      // Stop handing out stages once preemption is asked for: here, or in a group that stopped.
+      stopping_ = stopping_ || finished == kPreemptedReport || core::preemption_requested();
+      if (finished == kPreemptedReport) {
+        log_ << fmt::format("group {} stopped its stage for preemption\n", leader / ranks_per_group_)
+             << std::flush;
+      } else if (finished != kNoneLeft) {
         done_[static_cast<size_t>(finished)] = true;
         running_[static_cast<size_t>(finished)] = false;
         log_ << fmt::format("done  {} (group {}, {:.1f} s)\n",
@@ -81,12 +96,13 @@ class Coordinator {
       }
       idle.push_back(leader);
       while (!idle.empty()) {
-        const long ready = next_ready();
+        const long ready = stopping_ ? -1 : next_ready();
         if (ready >= 0) {
           assign(idle.front(), static_cast<int>(ready));
           idle.pop_front();
-        } else if (none_running()) {
-          // Nothing ready and nothing that could make something ready: the graph is done.
+        } else if (stopping_ || none_running()) {
+          // Stopping, or nothing ready and nothing that could make something ready: the graph
+          // is done. Either way a waiting leader is released.
           for (const int waiting : idle) assign(waiting, kNoneLeft);
           released += static_cast<int>(idle.size());
           idle.clear();
@@ -139,6 +155,7 @@ class Coordinator {
   std::vector<bool> done_;
   std::vector<bool> running_;
   std::map<int, core::Stopwatch> started_;
+  bool stopping_ = false;
   int ranks_per_group_;
   int groups_;
   MPI_Comm comm_;
@@ -175,6 +192,9 @@ ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& d
     if (done[i]) {
       ++summary.skipped;
       continue;
+    }
+    if (core::preemption_agreed(group)) {
+      throw core::Preempted(fmt::format("stopped before stage {}", node.key));
     }
     const core::Stopwatch stopwatch;
     if (group.rank() == 0) log << "start " << stage_line(node) << "\n" << std::flush;
@@ -214,7 +234,7 @@ ScheduleSummary run_graph(const StageGraph& graph,
   summary.run = done.size() - summary.skipped;
 
   if (groups == 1) {
-    run_in_order(graph, done, group, run, log);
+    run_in_order(graph, done, group, run, log);  // throws Preempted on every rank alike
     world.barrier();
     return summary;
   }
@@ -241,6 +261,7 @@ ScheduleSummary run_graph(const StageGraph& graph,
   }
 
   int finished = kNoneLeft;
+  bool preempted = false;
   while (true) {
     int next = kNoneLeft;
     MPI_Request request = MPI_REQUEST_NULL;
@@ -253,11 +274,20 @@ ScheduleSummary run_graph(const StageGraph& graph,
     PTQAT_MPI_CHECK(MPI_Ibcast(&next, 1, MPI_INT, 0, group.handle(), &request));
     wait_without_spinning(request);
     if (next == kNoneLeft) break;
-    run(graph.nodes()[static_cast<size_t>(next)], group);
-    finished = next;
+    try {
+      run(graph.nodes()[static_cast<size_t>(next)], group);
+      finished = next;
+    } catch (const core::Preempted&) {
+      // The whole group stopped at the same step and saved its resume point.
+      preempted = true;
+      finished = kPreemptedReport;
+    }
   }
   coordinator_thread.reset();  // joins: every leader has been released
-  world.barrier();
+  // A signal that arrived while no stage trained stopped the hand-out all the same.
+  if (preemption_in_any(preempted || core::preemption_requested(), world)) {
+    throw core::Preempted("the sweep stopped for preemption; running stages saved resume points");
+  }
   return summary;
 }
 

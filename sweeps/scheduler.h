@@ -36,8 +36,10 @@ struct ScheduleSummary {
 /// Runs every stage of `graph` that `recorded` (asked on world rank 0 only) does not know, each
 /// after its parent, on groups of `ranks_per_run` ranks. Without MPI this process runs them in
 /// order. Progress lines ("start ... on group g", "done ...") go to `log` on world rank 0.
-/// Returns on every rank once the whole graph is done. DistError when ranks_per_run does not
-/// divide the world size, or several groups lack MPI_THREAD_MULTIPLE.
+/// Returns on every rank once the whole graph is done. On preemption (core/preemption.h) no
+/// further stage starts, running stages stop at an agreed step with a resume point, and every
+/// rank throws core::Preempted. DistError when ranks_per_run does not divide the world size, or
+/// several groups lack MPI_THREAD_MULTIPLE.
 ScheduleSummary run_graph(const StageGraph& graph,
                           const std::function<bool(const std::string&)>& recorded,
                           int ranks_per_run, const StageRunner& run, std::ostream& log);

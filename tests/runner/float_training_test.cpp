@@ -29,8 +29,8 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_NE(train.output.find("train epoch 2: "), std::string::npos) << train.output;
 
   // The checkpoint is named by the float-training stage key, and the record holds the metric.
-  RunConfig resolved =
-      load_run_config(config, {"data.dataroot=" + data, "output.dir=" + dir.file("run")});
+  RunConfig resolved = with_ranks(
+      load_run_config(config, {"data.dataroot=" + data, "output.dir=" + dir.file("run")}), 1);
   const StagePaths paths = stage_paths(resolved, stage_keys(resolved).float_train);
   EXPECT_TRUE(std::filesystem::exists(paths.checkpoint));
   EXPECT_TRUE(std::filesystem::exists(paths.last_checkpoint));

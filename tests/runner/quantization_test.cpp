@@ -46,7 +46,7 @@ class QuantizePipeline : public ::testing::Test {
     std::vector<std::string> all = {"data.dataroot=" + dir_->file("data"),
                                      "output.dir=" + dir_->file("run")};
     all.insert(all.end(), overrides.begin(), overrides.end());
-    return load_run_config(kConfig, all);
+    return with_ranks(load_run_config(kConfig, all), 1);  // as `ptqat quantize` alone resolves it
   }
   static testing::CliRun quantize(const std::string& options) {
     return testing::ptqat("quantize " + common_arguments() + " " + options);

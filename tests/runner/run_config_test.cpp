@@ -62,3 +62,27 @@ TEST(RunConfig, QuantizationAndFineTuneFieldsStayOutOfTheFloatTrainingKey) {
 }
 
 }  // namespace ptqat::runner
+
+namespace ptqat::runner {
+
+TEST(RunConfig, WithRanksResolvesTheLaunchAndTheRankCountIsPartOfTheKeys) {
+  const RunConfig launched = load_run_config("", {});
+  RunConfig two = with_ranks(launched, 2);
+  EXPECT_EQ(two.train.ranks, 2);
+  EXPECT_EQ(two.finetune.ranks, 2);
+  EXPECT_EQ(with_ranks(two, 2).train.ranks, 2);
+  RunConfig one = with_ranks(launched, 1);
+  // Two ranks double the global batch: another stage.
+  EXPECT_NE(core::stage_key(core::fields_of(one), core::Stage::kFloatTrain, ""),
+            core::stage_key(core::fields_of(two), core::Stage::kFloatTrain, ""));
+  try {
+    with_ranks(two, 4);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("train.ranks = 2, but this stage runs on 4 ranks"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# A real single-node Slurm cluster runs a sweep that `ptqat slurm --submit` wrote and submitted:
+# munged, slurmctld and slurmd from Debian's packages, started by hand on localhost (no systemd)
+# and configured here, in a temporary folder, on ports of their own. The job's two ranks start
+# through `srun --mpi=pmix`; the test checks the job completed and the results file holds the
+# sweep's 9 stages.
+#
+# Usage: slurm_cluster_test.sh PTQAT SOURCE_DIR. Exit 77 (ctest: skipped) without root or the
+# Slurm packages (scripts/install_deps.sh installs them).
+set -euo pipefail
+ptqat=$1
+source_dir=$2
+
+for tool in /usr/sbin/munged /usr/sbin/slurmctld /usr/sbin/slurmd /usr/bin/sbatch; do
+  if [[ ! -x $tool ]]; then echo "skipped: $tool is not installed"; exit 77; fi
+done
+if [[ $(id -u) -ne 0 ]]; then echo "skipped: slurmd needs root"; exit 77; fi
+
+work=$(mktemp -d /tmp/ptqat-slurm.XXXXXX)
+stop_daemons() {
+  for pid_file in "$work"/slurmd.pid "$work"/slurmctld.pid "$work"/munged.pid; do
+    if [[ -f $pid_file ]]; then kill "$(cat "$pid_file")" 2>/dev/null || true; fi
+  done
+  sleep 1
+  rm -rf "$work"
+}
+trap stop_daemons EXIT
+fail() {
+  echo "FAILED: $*"
+  for log in "$work"/log/* "$work"/slurm/*.out; do
+    if [[ -f $log ]]; then echo "--- $log"; tail -n 30 "$log"; fi
+  done
+  exit 1
+}
+
+mkdir -p "$work"/{state,spool,log}
+head -c 1024 /dev/urandom > "$work/munge.key"
+chmod 600 "$work/munge.key"
+/usr/sbin/munged --force --socket="$work/munge.sock" --key-file="$work/munge.key" \
+  --pid-file="$work/munged.pid" --log-file="$work/log/munged.log" --seed-file="$work/munge.seed"
+
+port=$((20000 + RANDOM % 20000))
+host=$(hostname)
+cat > "$work/slurm.conf" <<CONF
+ClusterName=ptqattest
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$work/munge.sock
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/slurmctld.pid
+SlurmdPidFile=$work/slurmd.pid
+SlurmctldLogFile=$work/log/slurmctld.log
+SlurmdLogFile=$work/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+MpiDefault=none
+ReturnToService=2
+JobCompType=jobcomp/none
+AccountingStorageType=accounting_storage/none
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=2000 State=UNKNOWN
+PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+CONF
+export SLURM_CONF=$work/slurm.conf
+/usr/sbin/slurmctld -f "$SLURM_CONF" -i
+/usr/sbin/slurmd -f "$SLURM_CONF"
+for _ in $(seq 60); do
+  if sinfo -h -o %t 2>/dev/null | grep -q idle; then break; fi
+  sleep 1
+done
+sinfo -h -o %t | grep -q idle || fail "the node did not come up"
+
+"$ptqat" data synth --preset tiny --out "$work/data" > /dev/null
+cd "$work"
+"$ptqat" slurm "$source_dir/configs/sweeps/tiny.toml" --nodes 1 --ranks-per-node 2 \
+  --cpus-per-rank 1 --time 10:00 --set "data.dataroot=$work/data" --set "output.dir=$work/run" \
+  --submit | tee submit.txt
+job=$(awk '/Submitted batch job/ { print $4 }' submit.txt)
+[[ -n $job ]] || fail "no job id from sbatch"
+grep -q 'srun --mpi=pmix' slurm/tiny.sbatch || fail "the script does not launch with srun"
+
+for _ in $(seq 300); do
+  state=$(scontrol show job "$job" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+  case $state in
+    COMPLETED) break ;;
+    FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) fail "job $job ended $state" ;;
+  esac
+  sleep 1
+done
+[[ $state == COMPLETED ]] || fail "job $job still $state after 300 s"
+
+grep -q 'ran 9 stages' slurm/ptqat-tiny-"$job".out || fail "the job log lacks the sweep summary"
+stages=$("$ptqat" results ls "$work/run/results.h5" | tail -n +2 | wc -l)
+[[ $stages -eq 9 ]] || fail "results.h5 holds $stages stages, expected 9"
+# Both ranks took part: two groups of one rank shared the stages.
+grep -q '(group 1' slurm/ptqat-tiny-"$job".out || fail "group 1 ran nothing"
+echo "PASSED: job $job ran the tiny sweep on 2 ranks under Slurm"
