@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <vector>
+
 namespace ptqat::core {
 
 /// Collective operations over the ranks of one group. Every call is collective: all ranks of the
@@ -24,6 +27,8 @@ class Collective {
   virtual void broadcast(const torch::Tensor& tensor, int root) = 0;
   /// Returns once every rank has entered.
   virtual void barrier() = 0;
+  /// Every rank's bytes, in rank order; lengths may differ (a sharded evaluation's predictions).
+  virtual std::vector<std::string> all_gather_bytes(const std::string& bytes) = 0;
 };
 
 /// The group of one process: every operation leaves the tensor as it is.
@@ -35,6 +40,7 @@ class SingleProcessCollective final : public Collective {
   void all_reduce_max(const torch::Tensor& tensor) override;
   void broadcast(const torch::Tensor& tensor, int root) override;
   void barrier() override {}
+  std::vector<std::string> all_gather_bytes(const std::string& bytes) override { return {bytes}; }
 };
 
 }  // namespace ptqat::core

@@ -47,7 +47,7 @@ class MpiCommunicator final : public core::Collective {
   /// dimension in rank order: [world_size, *tensor.sizes()].
   torch::Tensor all_gather(const torch::Tensor& tensor);
   /// Every rank's bytes, in rank order; lengths may differ (predictions of a sharded evaluation).
-  std::vector<std::string> all_gather_bytes(const std::string& bytes);
+  std::vector<std::string> all_gather_bytes(const std::string& bytes) override;
 
   MPI_Comm handle() const { return comm_; }
 

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "quant/frozen_ops.h"
+#include "quant/sync_batch_norm.h"
 
 namespace ptqat::quant {
 
@@ -43,7 +44,7 @@ torch::Tensor QConvBn2dImpl::folded_bias() {
 }
 
 torch::Tensor QConvBn2dImpl::float_forward(const torch::Tensor& x) {
-  return bn->forward(conv->forward(x));
+  return quant::batch_norm(bn, conv->forward(x));
 }
 
 torch::Tensor QConvBn2dImpl::apply(const torch::Tensor& x, const torch::Tensor& weight,
@@ -65,7 +66,7 @@ torch::Tensor QConvBn2dImpl::quantized_forward(const torch::Tensor& x) {
     // cumulative average without one), num_batches_tracked and the unbiased running variance are
     // exactly BatchNorm's; its normalized output is not needed.
     torch::NoGradGuard no_grad;
-    bn->forward(apply(input.detach(), conv->weight, conv->bias));
+    quant::batch_norm(bn, apply(input.detach(), conv->weight, conv->bias));
   }
   return apply(input, weight_quantizer()->forward(folded_weight()), folded_bias());
 }

@@ -267,7 +267,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
 
   try {
-    core::init_logging(log_level);
+    core::init_logging(log_level, job_rank(), job_size());
     core::install_preemption_signal(preempt_signal);
     if (*show) {
       out << resolved_toml(load_run_config(config_file, overrides));

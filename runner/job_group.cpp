@@ -7,15 +7,34 @@
 #include "distributed/mpi_communicator.h"
 
 namespace ptqat::runner {
+namespace {
+
+bool mpi_running() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  return initialized != 0;
+}
+
+}  // namespace
 
 core::Collective& job_group() {
   static const std::unique_ptr<core::Collective> group = []() -> std::unique_ptr<core::Collective> {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (initialized == 0) return std::make_unique<core::SingleProcessCollective>();
+    if (!mpi_running()) return std::make_unique<core::SingleProcessCollective>();
     return std::make_unique<distributed::MpiCommunicator>(distributed::MpiCommunicator::world());
   }();
   return *group;
+}
+
+int job_rank() {
+  int rank = 0;
+  if (mpi_running()) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+int job_size() {
+  int size = 1;
+  if (mpi_running()) MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
 }
 
 }  // namespace ptqat::runner

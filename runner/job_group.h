@@ -9,4 +9,9 @@ namespace ptqat::runner {
 /// when a launcher started the process), otherwise a group of one. The same object every call.
 core::Collective& job_group();
 
+/// This process's rank in the job and the job's size (0 and 1 without MPI). Unlike job_group(),
+/// not collective: any rank may ask at any time.
+int job_rank();
+int job_size();
+
 }  // namespace ptqat::runner

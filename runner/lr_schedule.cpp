@@ -61,6 +61,8 @@ void OptimizerConfig::visit_fields(core::ConfigVisitor& v, core::Stage stage) {
   v.field({"ranks", "data-parallel ranks (global batch = batch_size x ranks); 0 = as launched",
            stage},
           ranks, IntRange{0, 1 << 20});
+  v.field({"sync_batchnorm", "BatchNorm statistics over all ranks (SyncBatchNorm)", stage},
+          sync_batchnorm);
   v.field({"deterministic", "use deterministic algorithms (slower, bit-reproducible)", stage},
           deterministic);
 }

@@ -51,6 +51,9 @@ struct OptimizerConfig {
   /// loader.batch_size x ranks, so the count is part of the stage key: with_ranks() (run_config.h)
   /// resolves it before a stage runs, and records and checkpoints hold the real count.
   int64_t ranks = 0;
+  /// BatchNorm statistics over every rank of the group (quant/sync_batch_norm.h) rather than
+  /// per rank: with it, N ranks x batch B train like one process with batch N x B.
+  bool sync_batchnorm = false;
 
   /// Visits the fields, each declared for `stage`, in the current section.
   void visit_fields(core::ConfigVisitor& v, core::Stage stage);

@@ -74,13 +74,15 @@ const datasets::NuScenesDataset& StageContext::train_set() const {
 namespace {
 
 /// A loader that reads `dataset` in order or in the seeded epoch-0 order, never augmenting.
+/// A loader that reads `dataset` (its shard `rank` of `ranks`, padded to equal length with
+/// samples marked as padding) in order or in the seeded epoch-0 order, never augmenting.
 datasets::Loader plain_loader(const datasets::NuScenesDataset& dataset, const RunConfig& config,
-                              bool shuffle) {
+                              bool shuffle, int rank = 0, int ranks = 1) {
   datasets::LoaderConfig loader_config = config.loader;
   loader_config.shuffle = shuffle;
   datasets::AugmentConfig no_augment;
   no_augment.enabled = false;
-  return datasets::Loader(dataset, loader_config, config.pillars, no_augment, 0, 1,
+  return datasets::Loader(dataset, loader_config, config.pillars, no_augment, rank, ranks,
                           static_cast<uint64_t>(config.seed));
 }
 
@@ -109,17 +111,24 @@ datasets::Batch StageContext::first_eval_batch() const {
 
 tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
                                           const tasks::PredictionExport& output) const {
-  datasets::Loader loader = plain_loader(eval_set_, config_, false);
+  // Sharded: each rank runs its shard, the predictions are gathered, and every rank computes
+  // the metric on all of them (training decides on the best checkpoint on every rank alike).
+  datasets::Loader loader = plain_loader(eval_set_, config_, false, group_.rank(), group_.world_size());
   loader.start_epoch(0);
   const bool was_training = model.is_training();
   model.eval();
   auto evaluation = task_->begin_evaluation();
   {
     torch::NoGradGuard no_grad;
-    while (auto batch = loader.next()) evaluation->add(model, *batch);
+    while (auto batch = loader.next()) evaluation->add(model, *batch);  // drops the padding
   }
   model.train(was_training);
-  return evaluation->finish(output);
+  if (group_.world_size() > 1) {
+    const std::vector<std::string> parts = group_.all_gather_bytes(evaluation->serialize());
+    evaluation = task_->begin_evaluation();
+    for (const std::string& part : parts) evaluation->merge(part);
+  }
+  return evaluation->finish(writes() ? output : tasks::PredictionExport{});
 }
 
 RunRecord stage_record(const RunConfig& config, const std::string& key,

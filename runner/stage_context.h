@@ -64,8 +64,8 @@ class StageContext {
   StageContext(RunConfig config, bool with_train_split, core::Collective& group);
 
   const RunConfig& config() const { return config_; }
-  /// The ranks running this stage. Training is data-parallel over them; every rank evaluates
-  /// the whole split; their rank 0 alone writes checkpoints and records.
+  /// The ranks running this stage. Training and evaluation are data-parallel over them; their
+  /// rank 0 alone writes checkpoints and records.
   core::Collective& group() const { return group_; }
   bool writes() const { return group_.rank() == 0; }
   const tasks::Task& task() const { return *task_; }
@@ -80,7 +80,9 @@ class StageContext {
   datasets::Batch first_eval_batch() const;
 
   /// One pass over the evaluation split in eval mode without gradients (no augmentation, no
-  /// shuffling); writes predictions where `output` says. The model's training flag is restored.
+  /// shuffling), sharded over the group's ranks with the predictions gathered, so every rank
+  /// gets the metrics of the whole split; rank 0 writes the predictions where `output` says.
+  /// The model's training flag is restored.
   tasks::TaskMetrics evaluate(torch::nn::Module& model, const tasks::PredictionExport& output) const;
 
  private:

@@ -8,6 +8,7 @@
 #include "core/preemption.h"
 #include "datasets/loader.h"
 #include "distributed/gradient_buckets.h"
+#include "quant/sync_batch_norm.h"
 #include "runner/checkpoint.h"
 #include "runner/progress.h"
 
@@ -31,6 +32,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   // Buckets hold a copy of every trainable gradient: only worth their memory on several ranks.
   std::optional<distributed::GradientBuckets> gradients;
   if (group.world_size() > 1) gradients.emplace(parameters, group);
+  std::optional<quant::SyncBatchNormScope> synchronized_statistics;
+  if (settings.sync_batchnorm && group.world_size() > 1) synchronized_statistics.emplace(group);
   datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment,
                           group.rank(), group.world_size(), static_cast<uint64_t>(config.seed));
   const int64_t steps_per_epoch = loader.steps_per_epoch();

@@ -49,8 +49,15 @@ class Evaluation {
   /// Runs the model (already in eval mode, no grad) on `batch` and keeps its predictions;
   /// samples marked as padding are dropped.
   virtual void add(torch::nn::Module& model, const datasets::Batch& batch) = 0;
-  /// Writes the predictions where `output` says and computes the metric.
+  /// Writes the predictions where `output` says and computes the metric. After merge(), the
+  /// predictions are in the split's sample order, as one process would have added them.
   virtual TaskMetrics finish(const PredictionExport& output) = 0;
+
+  /// The predictions added so far, as bytes another rank's merge() reads (sharded evaluation:
+  /// each rank evaluates its shard, the parts are gathered and merged before finish()).
+  virtual std::string serialize() const = 0;
+  /// Adds the predictions of serialize()d bytes. DataError for malformed bytes.
+  virtual void merge(const std::string& bytes) = 0;
 };
 
 /// A perception task: builds its model, turns batches into losses, evaluates.

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "quant/sync_batch_norm.h"
 
 namespace ptqat::tasks::detection {
 
@@ -58,7 +59,7 @@ NeckBranchImpl::NeckBranchImpl(int64_t in_channels, int64_t out_channels, double
 }
 
 torch::Tensor NeckBranchImpl::forward(const torch::Tensor& x) {
-  return torch::relu(up ? bn(up(x)) : down(x));
+  return torch::relu(up ? quant::batch_norm(bn, up(x)) : down(x));
 }
 
 HeadBranchImpl::HeadBranchImpl(int64_t in_channels, int64_t hidden_channels, int64_t out_channels,

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
 #include "core/error.h"
 #include "datasets/categories.h"
 #include "tasks/detection/centerpoint_decode.h"
@@ -55,7 +59,69 @@ class DetectionEvaluation final : public Evaluation {
     add_predictions(*index_, batch, decoded, results_);
   }
 
+  std::string serialize() const override {
+    std::string bytes;
+    const auto put = [&bytes](const auto& value) {
+      bytes.append(reinterpret_cast<const char*>(&value), sizeof(value));
+    };
+    put(static_cast<uint64_t>(results_.num_samples()));
+    for (const auto& [sample, boxes] : results_.entries()) {
+      put(sample.high);
+      put(sample.low);
+      put(static_cast<uint64_t>(boxes.size()));
+      for (const DetectionBox& box : boxes) {
+        put(box.translation);
+        put(box.size);
+        put(box.rotation);
+        put(box.velocity);
+        put(box.detection_class);
+        put(box.score);
+        put(box.attribute);
+        put(box.num_pts);
+        put(box.ego_dist);
+      }
+    }
+    return bytes;
+  }
+
+  void merge(const std::string& bytes) override {
+    size_t at = 0;
+    const auto get = [&](auto& value) {
+      PTQAT_CHECK(at + sizeof(value) <= bytes.size(), DataError,
+                  "detection predictions: {} bytes end inside a record", bytes.size());
+      std::memcpy(&value, bytes.data() + at, sizeof(value));
+      at += sizeof(value);
+    };
+    uint64_t samples = 0;
+    get(samples);
+    for (uint64_t s = 0; s < samples; ++s) {
+      datasets::Token sample;
+      uint64_t count = 0;
+      get(sample.high);
+      get(sample.low);
+      get(count);
+      std::vector<DetectionBox> boxes(count);
+      for (DetectionBox& box : boxes) {
+        box.sample_token = sample;
+        get(box.translation);
+        get(box.size);
+        get(box.rotation);
+        get(box.velocity);
+        get(box.detection_class);
+        get(box.score);
+        get(box.attribute);
+        get(box.num_pts);
+        get(box.ego_dist);
+      }
+      results_.add(sample, std::move(boxes));
+    }
+    merged_ = true;
+  }
+
   TaskMetrics finish(const PredictionExport& output) override {
+    // Equal scores are ranked by insertion order (DetectionResults): merged shards are put back
+    // into the split's order, so the metric is the one a single process computes.
+    if (merged_) results_ = in_split_order(std::move(results_));
     if (!output.submission_json.empty()) {
       Submission submission;
       submission.meta.use_lidar = true;
@@ -84,10 +150,27 @@ class DetectionEvaluation final : public Evaluation {
   }
 
  private:
+  DetectionResults in_split_order(DetectionResults results) const {
+    std::unordered_map<datasets::Row, size_t> position;
+    const std::vector<datasets::Row> rows = index_->split_samples(split_);
+    for (size_t i = 0; i < rows.size(); ++i) position.emplace(rows[i], i);
+    std::vector<DetectionResults::Entry> entries = results.release();
+    const auto rank = [&](const DetectionResults::Entry& entry) {
+      const auto found = position.find(index_->sample_row(entry.first));
+      return found == position.end() ? rows.size() : found->second;
+    };
+    std::stable_sort(entries.begin(), entries.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    DetectionResults ordered;
+    for (auto& [sample, boxes] : entries) ordered.add(sample, std::move(boxes));
+    return ordered;
+  }
+
   DetectionModelConfig config_;
   std::shared_ptr<const datasets::NuScenes> index_;
   std::string split_;
   DetectionResults results_;
+  bool merged_ = false;  ///< holds other ranks' predictions: restore the split's order
 };
 
 }  // namespace

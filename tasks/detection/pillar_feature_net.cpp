@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "quant/sync_batch_norm.h"
 
 namespace ptqat::tasks::detection {
 
@@ -113,7 +114,7 @@ torch::Tensor PillarFeatureNetImpl::forward(const torch::Tensor& features,
 
   torch::Tensor pooled;
   for (size_t i = 0; i < linears_.size(); ++i) {
-    const torch::Tensor y = torch::relu(norms_[i](linears_[i](x)));
+    const torch::Tensor y = torch::relu(quant::batch_norm(norms_[i], linears_[i](x)));
     if (cpu_kernel) {
       pooled = SegmentMax::apply(y, offsets);
     } else {

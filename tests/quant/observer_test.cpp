@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "tests/support/thread_pair.h"
 #include "quant/fake_quant.h"
 #include "tests/quant/quant_spec_util.h"
 
@@ -218,6 +219,7 @@ class RecordingCollective final : public core::Collective {
   void all_reduce_max(const torch::Tensor& t) override { record("max", t); }
   void broadcast(const torch::Tensor& t, int) override { record("broadcast", t); }
   void barrier() override {}
+  std::vector<std::string> all_gather_bytes(const std::string& bytes) override { return {bytes}; }
 
  private:
   void record(const std::string& op, const torch::Tensor& t) {
@@ -244,58 +246,6 @@ TEST(Observer, ReduceCallsMaxOfRangesThenSumOfHistograms) {
   EXPECT_EQ(rec2.calls, (Calls{{"max", {2, 1}}}));
 }
 
-// Two in-process ranks on two threads (the thread-worker pattern of STYLE.md): each collective
-// waits for both ranks' tensors, combines copies, then waits again before the slots are reused.
-class ThreadPair {
- public:
-  class Rank final : public core::Collective {
-   public:
-    Rank(ThreadPair& pair, int rank) : pair_(pair), rank_(rank) {}
-    int rank() const override { return rank_; }
-    int world_size() const override { return 2; }
-    void all_reduce_sum(const torch::Tensor& t) override {
-      pair_.combine(rank_, t, [](auto a, auto b) { return a + b; });
-    }
-    void all_reduce_max(const torch::Tensor& t) override {
-      pair_.combine(rank_, t, [](auto a, auto b) { return torch::maximum(a, b); });
-    }
-    void broadcast(const torch::Tensor& t, int root) override {
-      pair_.combine(rank_, t, [root](auto a, auto b) { return root == 0 ? a : b; });
-    }
-    void barrier() override { pair_.wait(); }
-
-   private:
-    ThreadPair& pair_;
-    int rank_;
-  };
-
-  void combine(int rank, const torch::Tensor& t,
-               const std::function<torch::Tensor(torch::Tensor, torch::Tensor)>& op) {
-    slots_[rank] = t.clone();
-    wait();
-    t.copy_(op(slots_[0], slots_[1]));
-    wait();
-  }
-
-  void wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const int64_t generation = generation_;
-    if (++arrived_ == 2) {
-      arrived_ = 0;
-      ++generation_;
-      cv_.notify_all();
-    } else {
-      cv_.wait(lock, [&] { return generation_ != generation; });
-    }
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int arrived_ = 0;
-  int64_t generation_ = 0;
-  torch::Tensor slots_[2];
-};
 
 TEST(Observer, TwoRankReduceEqualsOneObserverOnAllData) {
   torch::manual_seed(3);
@@ -317,9 +267,9 @@ TEST(Observer, TwoRankReduceEqualsOneObserverOnAllData) {
         Observer rank1(spec, kind, options);
         rank0.observe(part0);
         rank1.observe(part1);
-        ThreadPair pair;
-        ThreadPair::Rank group0(pair, 0);
-        ThreadPair::Rank group1(pair, 1);
+        testing::ThreadPair pair;
+        testing::ThreadPair::Rank group0(pair, 0);
+        testing::ThreadPair::Rank group1(pair, 1);
         std::thread worker([&] { rank1.reduce(group1); });
         rank0.reduce(group0);
         worker.join();

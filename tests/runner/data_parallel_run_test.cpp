@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "runner/results_store.h"
 #include "tests/runner/cli_run.h"
@@ -48,6 +51,24 @@ TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) 
     if (run.stage == "fine_tune") {
       EXPECT_EQ(run.history.at("loss").values.size(), 4u);  // 1 epoch
     }
+  }
+
+  // Sharded evaluation: 2 ranks each run half of the split (8 validation samples, 3 batches of
+  // 2 per rank with the last padded), gather the predictions, and report the metrics of one
+  // process to the last digit.
+  for (const RunRecord& run : runs) {
+    if (run.stage != "fine_tune") continue;
+    const std::string eval = "eval --set runtime.threads=1 --checkpoint " +
+                             dir.file("run/checkpoints/" + run.key + ".pt") + " --metrics-json ";
+    ASSERT_EQ(testing::ptqat(eval + dir.file("one.json")).exit_code, 0);
+    const testing::CliRun sharded = two_ranks(eval + dir.file("two.json"));
+    ASSERT_EQ(sharded.exit_code, 0) << sharded.output;
+    auto one = nlohmann::json::parse(std::ifstream(dir.file("one.json")));
+    auto two = nlohmann::json::parse(std::ifstream(dir.file("two.json")));
+    one["devkit"].erase("eval_time");  // the metric's own run time
+    two["devkit"].erase("eval_time");
+    EXPECT_EQ(one, two);
+    EXPECT_GT(one.at("NDS").get<double>(), 0.0);
   }
 }
 

@@ -94,7 +94,8 @@ TEST_F(SweepCommand, OneGroupOfTwoRanksTrainsEachStageDataParallel) {
                                  "[grid]\n\"quant.method\" = [\"qat\"]\n");
   const testing::CliRun sweep =
       testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " +
-                           sweep_args("run", dir_.file("two.toml")));
+                           sweep_args("run", dir_.file("two.toml")) +
+                           " --set train.sync_batchnorm=true --set finetune.sync_batchnorm=true");
   ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
   for (const auto& [key, run] : by_key(dir_.file("run/results.h5"))) {
     // 16 training samples, batch 2 per rank, 2 ranks: 4 steps per epoch (8 on one rank).
