@@ -102,4 +102,34 @@ stages=$("$ptqat" results ls "$work/run/results.h5" | tail -n +2 | wc -l)
 [[ $stages -eq 9 ]] || fail "results.h5 holds $stages stages, expected 9"
 # Both ranks took part: two groups of one rank shared the stages.
 grep -q '(group 1' slurm/ptqat-tiny-"$job".out || fail "group 1 ran nothing"
-echo "PASSED: job $job ran the tiny sweep on 2 ranks under Slurm"
+echo "job $job ran the tiny sweep on 2 ranks under Slurm"
+
+# Preemption: a longer float stage; once it has a resume point, Slurm signals the batch script
+# as `--signal=B:USR1` would; the ranks checkpoint and exit 75, the script requeues the job, and
+# the requeued run resumes the stage and completes the sweep.
+wait_for_state() {  # wait_for_state JOB STATE SECONDS
+  for _ in $(seq "$3"); do
+    state=$(scontrol show job "$1" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+    [[ $state == "$2" ]] && return 0
+    case $state in FAILED | CANCELLED | TIMEOUT | NODE_FAIL) fail "job $1 ended $state" ;; esac
+    sleep 1
+  done
+  fail "job $1 is $state, not $2, after $3 s"
+}
+"$ptqat" slurm "$source_dir/configs/sweeps/tiny.toml" --nodes 1 --ranks-per-node 2 \
+  --cpus-per-rank 1 --time 10:00 --script slurm/long.sbatch --set "data.dataroot=$work/data" \
+  --set "output.dir=$work/run2" --set train.epochs=40 --submit | tee submit2.txt
+job=$(awk '/Submitted batch job/ { print $4 }' submit2.txt)
+for _ in $(seq 120); do
+  compgen -G "$work/run2/checkpoints/*.last.pt" > /dev/null && break
+  sleep 0.5
+done
+compgen -G "$work/run2/checkpoints/*.last.pt" > /dev/null || fail "the float stage never checkpointed"
+scancel --batch --signal=USR1 "$job"
+wait_for_state "$job" COMPLETED 300
+log=slurm/ptqat-tiny-"$job".out
+grep -q 'requeueing job' "$log" || fail "the job was not requeued"
+grep -q 'train: resuming' "$work"/run2/logs/*.log || fail "the float stage did not resume"
+stages=$("$ptqat" results ls "$work/run2/results.h5" | tail -n +2 | wc -l)
+[[ $stages -eq 9 ]] || fail "the requeued sweep holds $stages stages, expected 9"
+echo "PASSED: the tiny sweep ran under Slurm, and a preempted job checkpointed, requeued and resumed"
