@@ -39,7 +39,7 @@ step "ptqat bench loader configs/demo.toml --batches 20"
 "$ptqat" bench loader configs/demo.toml --batches 20
 
 # The method on the demo dataset, as a sweep on 2 MPI ranks (configs/sweeps/demo.toml): the
-# float baseline (24 epochs, data-parallel over both ranks, ~20 minutes on 2 cores), then W4A8
+# float baseline (24 epochs, data-parallel over both ranks, ~14 minutes on 2 cores), then W4A8
 # PTQ, full QAT and PTQAT at freeze ratios 0.25 / 0.5 / 0.75 with the paper's rule and its
 # ablation, each stage recorded in runs/detection-demo/results.h5. A rerun skips what is
 # recorded and resumes a stage that was cut off.
