@@ -9,6 +9,7 @@
 
 #include "core/durable_file.h"
 #include "core/error.h"
+#include "runner/run_config.h"
 
 namespace ptqat::runner {
 namespace {
@@ -92,8 +93,14 @@ std::string layers_plot(const RunRecord& run, const fs::path& dir) {
                         std::max(layer.discrepancy, 1e-12), layer.frozen ? 1 : 0, layer.name);
   }
   core::write_file_durably(data.string(), rows);
-  const std::string title = fmt::format("layer discrepancy, {} (run {})", run.method,
-                                        run.key.substr(0, 12));
+  const RunConfig config = parse_run_config(run.config, "the config of run " + run.key, {});
+  const std::string title = fmt::format(
+      "layer discrepancy, W{}A{} PTQAT freeze {:g} rule {} (run {})", config.quant.weight.bits,
+      config.quant.activation.bits, config.quant.freeze_ratio,
+      config.quant.rule == quant::SelectionRule::kSmallest  ? "smallest"
+      : config.quant.rule == quant::SelectionRule::kLargest ? "largest"
+                                                             : "random",
+      run.key.substr(0, 12));
   const std::string plot =
       plot_header(png, title) +
       "set logscale y\nset xlabel 'layer (forward order)'\nset ylabel 'discrepancy'\n"

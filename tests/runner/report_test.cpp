@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/error.h"
 #include "runner/report_plots.h"
@@ -142,6 +143,10 @@ TEST(Report, PlotsArePngFilesDrawnByGnuplot) {
     EXPECT_EQ(std::string(magic + 1, 3), "PNG") << png;
     EXPECT_GT(std::filesystem::file_size(png), 2000u) << png;
   }
+  // The per-layer figure names the setting it shows; its script stays beside it.
+  std::ifstream script(pngs[1].substr(0, pngs[1].size() - 4) + ".gp");
+  const std::string text((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("W8A8 PTQAT freeze 0.5 rule"), std::string::npos) << text;
 }
 
 }  // namespace
