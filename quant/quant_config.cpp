@@ -7,6 +7,18 @@
 
 namespace ptqat::quant {
 
+const char* rule_name(SelectionRule rule) {
+  switch (rule) {
+    case SelectionRule::kSmallest:
+      return "smallest";
+    case SelectionRule::kLargest:
+      return "largest";
+    case SelectionRule::kRandom:
+      return "random";
+  }
+  PTQAT_FAIL(InternalError, "unknown SelectionRule {}", static_cast<int>(rule));
+}
+
 const char* method_name(QuantMethod method) {
   switch (method) {
     case QuantMethod::kPtq:

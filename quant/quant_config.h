@@ -30,6 +30,9 @@ enum class SelectionRule {
   kRandom,    ///< Ablation: freeze a random subset (seed: select_seed).
 };
 
+/// "smallest", "largest", "random": the config value of `rule`.
+const char* rule_name(SelectionRule rule);
+
 /// What `freeze_ratio` counts.
 enum class FreezeBy {
   kLayers,  ///< n_frozen = floor(freeze_ratio * n_layers + 0.5) layers.

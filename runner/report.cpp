@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <optional>
 #include <map>
 #include <set>
 
@@ -25,30 +27,20 @@ struct Variant {
   StageKeys keys;    ///< of the config with seed 0: what the runs share
   std::vector<const RunRecord*> runs;
 
+  /// `value` of every run that has one, over the seeds.
+  SeedStats over_seeds(const std::function<std::optional<double>(const RunRecord&)>& value) const {
+    std::vector<double> values;
+    for (const RunRecord* run : runs) {
+      if (const std::optional<double> v = value(*run)) values.push_back(*v);
+    }
+    return seed_stats(values);
+  }
   SeedStats stat(const std::string& metric) const {
-    std::vector<double> values;
-    for (const RunRecord* run : runs) {
-      const auto found = run->metrics.find(metric);
-      if (found != run->metrics.end()) values.push_back(found->second);
-    }
-    return seed_stats(values);
-  }
-  SeedStats cost(double RunRecord::*field) const {
-    std::vector<double> values;
-    for (const RunRecord* run : runs) values.push_back(run->*field);
-    return seed_stats(values);
-  }
-  SeedStats trainable() const {
-    std::vector<double> values;
-    for (const RunRecord* run : runs) values.push_back(static_cast<double>(run->trainable_parameters));
-    return seed_stats(values);
-  }
-  SeedStats peak_mib() const {
-    std::vector<double> values;
-    for (const RunRecord* run : runs) {
-      values.push_back(static_cast<double>(run->peak_host_memory_bytes) / (1024.0 * 1024.0));
-    }
-    return seed_stats(values);
+    return over_seeds([&](const RunRecord& run) -> std::optional<double> {
+      const auto found = run.metrics.find(metric);
+      if (found == run.metrics.end()) return std::nullopt;
+      return found->second;
+    });
   }
 };
 
@@ -59,14 +51,12 @@ std::string bits_label(const RunConfig& config) {
   return fmt::format("W{}A{}", config.quant.weight.bits, config.quant.activation.bits);
 }
 
+/// The rule, with its seed for random selection.
 std::string rule_label(const RunConfig& config) {
-  switch (config.quant.rule) {
-    case quant::SelectionRule::kSmallest: return "smallest";
-    case quant::SelectionRule::kLargest: return "largest";
-    case quant::SelectionRule::kRandom:
-      return fmt::format("random({})", config.quant.select_seed);
+  if (config.quant.rule == quant::SelectionRule::kRandom) {
+    return fmt::format("random({})", config.quant.select_seed);
   }
-  return "?";
+  return quant::rule_name(config.quant.rule);
 }
 
 /// Groups the runs by stage and seedless stage key, in key order.
@@ -142,9 +132,13 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     std::vector<ReportCell> row = {text(method), text(bits), text(freeze), text(rule)};
     for (const std::string& metric : metrics) row.push_back(stat(variant.stat(metric)));
     row.push_back(text(delta));
-    row.push_back(stat(variant.trainable(), 0));
-    row.push_back(stat(variant.cost(&RunRecord::wall_time_s), 1));
-    row.push_back(stat(variant.peak_mib(), 0));
+    row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
+      return static_cast<double>(run.trainable_parameters);
+    }), 0));
+    row.push_back(stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
+    row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
+      return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
+    }), 0));
     row.push_back(text(std::to_string(variant.runs.size())));
     return row;
   };
@@ -193,6 +187,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
       // The ablation: primary metric by freeze ratio (rows) and rule (columns).
       ReportTable ablation;
       ablation.kind = ReportTable::Kind::kAblation;
+      ablation.value_name = primary_of_all;
       ablation.title = fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
                                    model.config.task, primary_of_all, bits, float_key.substr(0, 8));
       std::vector<std::string> rules;

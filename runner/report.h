@@ -40,6 +40,7 @@ struct ReportCell {
 struct ReportTable {
   enum class Kind { kComparison, kAblation } kind = Kind::kComparison;
   std::string title;
+  std::string value_name;  ///< ablation: the metric its cells hold
   std::vector<std::string> header;
   std::vector<std::vector<ReportCell>> rows;
 };

@@ -67,9 +67,7 @@ std::string ablation_plot(const ReportTable& table, const fs::path& dir, size_t 
   core::write_file_durably(data.string(), rows);
   std::string plot = plot_header(png, table.title) +
                      "set xlabel 'freeze ratio (0 = full QAT, 1 = PTQ)'\nset ylabel " +
-                     quoted(table.title.substr(table.title.find(": ") + 2,
-                                               table.title.find(" vs ") - table.title.find(": ") - 2)) +
-                     "\nset xrange [-0.05:1.05]\nplot ";
+                     quoted(table.value_name) + "\nset xrange [-0.05:1.05]\nplot ";
   for (size_t c = 1; c < table.header.size(); ++c) {
     const size_t mean = 2 * c;  // column 1 is the ratio, then (mean, std) per rule
     plot += fmt::format("{}{} using 1:{}:{} with yerrorlines lw 2 title {}", c > 1 ? ", " : "",
@@ -97,9 +95,7 @@ std::string layers_plot(const RunRecord& run, const fs::path& dir) {
   const std::string title = fmt::format(
       "layer discrepancy, W{}A{} PTQAT freeze {:g} rule {} (run {})", config.quant.weight.bits,
       config.quant.activation.bits, config.quant.freeze_ratio,
-      config.quant.rule == quant::SelectionRule::kSmallest  ? "smallest"
-      : config.quant.rule == quant::SelectionRule::kLargest ? "largest"
-                                                             : "random",
+      quant::rule_name(config.quant.rule),
       run.key.substr(0, 12));
   const std::string plot =
       plot_header(png, title) +

@@ -13,19 +13,28 @@
 
 namespace ptqat::runner {
 
+bool method_ignores_selection(const quant::QuantConfig& quant) {
+  return quant.method != quant::QuantMethod::kPtqat;
+}
+
+bool method_ignores_select_seed(const quant::QuantConfig& quant) {
+  return method_ignores_selection(quant) || quant.rule != quant::SelectionRule::kRandom;
+}
+
 StageKeys stage_keys(const RunConfig& config) {
   RunConfig canonical = config;
   quant::QuantConfig& quant = canonical.quant;
   // Fields the method ignores take their defaults, so that they cannot split equal runs.
-  if (quant.method != quant::QuantMethod::kPtqat) {
+  // Decided before either is reset: resetting the rule changes whether select_seed counts.
+  const bool no_selection = method_ignores_selection(quant);
+  const bool no_select_seed = method_ignores_select_seed(quant);
+  if (no_selection) {
     const quant::QuantConfig defaults;
     quant.freeze_ratio = defaults.freeze_ratio;
     quant.rule = defaults.rule;
     quant.freeze_by = defaults.freeze_by;
   }
-  if (quant.method != quant::QuantMethod::kPtqat || quant.rule != quant::SelectionRule::kRandom) {
-    quant.select_seed = -1;
-  }
+  if (no_select_seed) quant.select_seed = -1;
   const core::ConfigFields fields = core::fields_of(canonical);
   StageKeys keys;
   keys.float_train = core::stage_key(fields, core::Stage::kFloatTrain, "");

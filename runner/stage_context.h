@@ -31,6 +31,12 @@ struct StageKeys {
 };
 StageKeys stage_keys(const RunConfig& config);
 
+/// Whether quant.method ignores the selection fields (freeze_ratio, rule, freeze_by; all but
+/// PTQAT do), and select_seed (all but PTQAT with rule random). stage_keys() leaves what is
+/// ignored out of the keys; a sweep's plan does not show it.
+bool method_ignores_selection(const quant::QuantConfig& quant);
+bool method_ignores_select_seed(const quant::QuantConfig& quant);
+
 /// Where a stage's files live under output.dir.
 struct StagePaths {
   std::string key;              ///< the stage key

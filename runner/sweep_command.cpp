@@ -32,11 +32,10 @@ std::string describe(const RunConfig& config, core::Stage stage,
   std::istringstream lines(core::canonical_form(core::fields_of(copy), stage));
   // Fields the fine-tune's method ignores do not tell it apart (stage_keys drops them too).
   std::set<std::string> ignored;
-  if (config.quant.method != quant::QuantMethod::kPtqat) {
-    ignored = {"quant.freeze_ratio", "quant.rule", "quant.freeze_by", "quant.select_seed"};
-  } else if (config.quant.rule != quant::SelectionRule::kRandom) {
-    ignored = {"quant.select_seed"};
+  if (method_ignores_selection(config.quant)) {
+    ignored = {"quant.freeze_ratio", "quant.rule", "quant.freeze_by"};
   }
+  if (method_ignores_select_seed(config.quant)) ignored.insert("quant.select_seed");
   std::string description;
   for (std::string line; std::getline(lines, line);) {
     const std::string key = line.substr(0, line.find('='));
