@@ -16,7 +16,7 @@ Batch Batch::to(const torch::Device& device, bool non_blocking) const {
   Batch out = *this;
   for (torch::Tensor* tensor :
        {&out.pillar_features, &out.pillar_coords, &out.pillar_num_points, &out.points,
-        &out.point_batch, &out.point_pillar, &out.point_labels, &out.boxes, &out.box_labels,
+        &out.point_batch, &out.point_pillar, &out.point_keyframe, &out.point_labels, &out.boxes, &out.box_labels,
         &out.box_attributes, &out.occ_semantics, &out.occ_mask_lidar, &out.occ_mask_camera}) {
     *tensor = move(*tensor, device, non_blocking);
   }
@@ -30,7 +30,7 @@ Batch collate(const std::vector<Sample>& samples, const std::vector<Pillars>& pi
   const auto count = static_cast<int64_t>(samples.size());
   Batch batch;
   std::vector<torch::Tensor> features, coords, num_points, points, point_batch, point_pillar,
-      point_labels;
+      point_keyframe, point_labels;
   int64_t pillar_offset = 0, max_boxes = 0;
   const bool with_labels = samples[0].point_labels.defined();
   for (int64_t i = 0; i < count; ++i) {
@@ -47,6 +47,7 @@ Batch collate(const std::vector<Sample>& samples, const std::vector<Pillars>& pi
     const auto pillar = encoded.point_pillar;
     point_pillar.push_back(torch::where(pillar >= 0, pillar + pillar_offset, pillar));
     pillar_offset += rows;
+    point_keyframe.push_back(torch::arange(sample.points.size(0)) < sample.keyframe_points);
     if (with_labels) {
       // Labels exist for the keyframe's points only, which come first.
       auto labels = torch::full({sample.points.size(0)}, -1, torch::kInt64);
@@ -61,6 +62,7 @@ Batch collate(const std::vector<Sample>& samples, const std::vector<Pillars>& pi
   batch.points = torch::cat(points, 0);
   batch.point_batch = torch::cat(point_batch, 0);
   batch.point_pillar = torch::cat(point_pillar, 0);
+  batch.point_keyframe = torch::cat(point_keyframe, 0);
   if (with_labels) batch.point_labels = torch::cat(point_labels, 0);
 
   batch.boxes = torch::zeros({count, max_boxes, 9}, torch::kFloat32);

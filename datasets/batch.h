@@ -23,6 +23,9 @@ struct Batch {
   torch::Tensor points;        ///< [N, 5] float32, every sample's (augmented) points
   torch::Tensor point_batch;   ///< [N] int64: sample in batch
   torch::Tensor point_pillar;  ///< [N] int64: row in pillar_features, -1 when not encoded
+  /// [N] bool: the point is one of its keyframe's own points (those come first per sample, in
+  /// the `.pcd.bin` order: what a lidarseg prediction labels).
+  torch::Tensor point_keyframe;
   /// [N] int64 lidarseg challenge class of keyframe points, -1 for older sweeps' points;
   /// undefined when the dataset loads no lidarseg.
   torch::Tensor point_labels;

@@ -101,6 +101,35 @@ void QuantizableLayer::configure_quantizers(QuantSpec weight, ObserverKind weigh
   }
   weight_quantizer_->configure(weight, weight_observer, options, channels);
   input_quantizer_->configure(input, input_observer, options, 1);
+  for (Quantizer& attached : attached_quantizers_) {
+    attached->configure(input, input_observer, options, 1);
+  }
+}
+
+size_t QuantizableLayer::attach_activation_quantizer(const std::string& name) {
+  // Defaults as the input quantizer's: configure_quantizers() sets the real spec.
+  const QuantConfig defaults;
+  attached_names_.push_back(name);
+  attached_quantizers_.push_back(register_module(
+      name + "_quantizer", Quantizer(defaults.activation, defaults.activation_observer, defaults.observer, 1)));
+  return attached_quantizers_.size() - 1;
+}
+
+torch::Tensor QuantizableLayer::quantize_attached(size_t index, const torch::Tensor& x) {
+  PTQAT_ASSERT(index < attached_quantizers_.size(), "attached quantizer {} of {}", index,
+               attached_quantizers_.size());
+  Quantizer& quantizer = attached_quantizers_[index];
+  if (keep_float_ || capture_ == DiscrepancyCapture::kIsolated) return x;
+  switch (mode_) {
+    case LayerMode::kFloat:
+      return x;
+    case LayerMode::kCalibrate:
+      quantizer->observe(x);
+      return x;
+    case LayerMode::kQuantize:
+      break;
+  }
+  return frozen() ? quantizer->forward_fixed(x) : quantizer->forward(x);
 }
 
 void QuantizableLayer::finish_calibration(core::Collective& group) {
@@ -111,6 +140,7 @@ void QuantizableLayer::finish_calibration(core::Collective& group) {
   }
   weight_quantizer_->finish_calibration(group);
   input_quantizer_->finish_calibration(group);
+  for (Quantizer& attached : attached_quantizers_) attached->finish_calibration(group);
 }
 
 int64_t QuantizableLayer::parameter_count() {
@@ -128,8 +158,10 @@ void QuantizableLayer::freeze() {
     torch::NoGradGuard no_grad;
     weight = folded_weight().detach();
     if (!keep_float_) {
-      PTQAT_CHECK(weight_quantizer_->calibrated() && input_quantizer_->calibrated(), Error,
-                  "freeze: the layer's quantizers are not calibrated");
+      for (Quantizer* quantizer : all_quantizers()) {
+        PTQAT_CHECK((*quantizer)->calibrated(), Error,
+                    "freeze: the layer's quantizers are not calibrated");
+      }
       // The same fixed-scale fake quantization that quantize mode applies to the weight.
       weight = weight_quantizer_->forward_fixed(weight);
     }
@@ -166,7 +198,7 @@ void QuantizableLayer::freeze_with(const torch::Tensor& weight, const torch::Ten
     // parameter with a defined gradient (weight decay and momentum even on a zeroed one).
     parameter.mutable_grad() = torch::Tensor();
   }
-  for (Quantizer* quantizer : {&weight_quantizer_, &input_quantizer_}) {
+  for (Quantizer* quantizer : all_quantizers()) {
     (*quantizer)->set_trainable(false);
     (*quantizer)->scale().mutable_grad() = torch::Tensor();
   }
@@ -179,8 +211,13 @@ void QuantizableLayer::unfreeze() {
   for (torch::Tensor& parameter : layer_parameters()) parameter.set_requires_grad(true);
   // A keep-float layer never uses its quantizers: their scales would get no gradient and only
   // inflate the trainable-parameter count.
-  weight_quantizer_->set_trainable(!keep_float_);
-  input_quantizer_->set_trainable(!keep_float_);
+  for (Quantizer* quantizer : all_quantizers()) (*quantizer)->set_trainable(!keep_float_);
+}
+
+std::vector<Quantizer*> QuantizableLayer::all_quantizers() {
+  std::vector<Quantizer*> quantizers = {&weight_quantizer_, &input_quantizer_};
+  for (Quantizer& attached : attached_quantizers_) quantizers.push_back(&attached);
+  return quantizers;
 }
 
 void QuantizableLayer::set_discrepancy_capture(DiscrepancyCapture capture) {

@@ -122,6 +122,20 @@ class QuantizableLayer : public torch::nn::Module {
   const torch::Tensor& frozen_weight() const { return frozen_weight_; }
   const torch::Tensor& frozen_bias() const { return frozen_bias_; }
 
+  /// Attaches a per-tensor quantizer, registered as submodule `<name>_quantizer`, for an activation that
+  /// the owning module computes from this layer's output and feeds to an operation without
+  /// weights: the operands of an attention's matmuls (query, key, attention weights, value).
+  /// It follows this layer: the input spec and observer of configure_quantizers(), calibration,
+  /// freezing at a fixed scale, keep-float. Returns the index quantize_attached() takes.
+  size_t attach_activation_quantizer(const std::string& name);
+  /// `x` through attached quantizer `index` in this layer's mode: float (and an isolated
+  /// discrepancy pass, which keeps the network in float) returns `x`, calibrate observes it,
+  /// quantize fake-quantizes it (with the fixed scale once frozen; unchanged when keep-float).
+  torch::Tensor quantize_attached(size_t index, const torch::Tensor& x);
+  /// Names of the attached quantizers (as given to attach_activation_quantizer), by index.
+  const std::vector<std::string>& attached_names() const { return attached_names_; }
+  Quantizer& attached_quantizer(size_t index) { return attached_quantizers_.at(index); }
+
   /// BatchNorm statistics during fine-tuning (only QConvBn2d has any).
   virtual void set_bn_statistics(BnStatistics /*policy*/) {}
 
@@ -154,8 +168,13 @@ class QuantizableLayer : public torch::nn::Module {
   virtual std::vector<torch::Tensor> layer_parameters() = 0;
 
  private:
+  /// Weight, input and attached quantizers.
+  std::vector<Quantizer*> all_quantizers();
+
   Quantizer weight_quantizer_{nullptr};
   Quantizer input_quantizer_{nullptr};
+  std::vector<Quantizer> attached_quantizers_;
+  std::vector<std::string> attached_names_;
   torch::Tensor frozen_weight_;
   torch::Tensor frozen_bias_;
   LayerMode mode_ = LayerMode::kFloat;

@@ -109,6 +109,9 @@ void export_layer(const h5::Group& group, QuantizableLayer& layer) {
                 code_type(layer.weight_quantizer()->spec()));
     write_quantizer(group, "weight", layer.weight_quantizer());
     write_quantizer(group, "input", layer.input_quantizer());
+    for (size_t i = 0; i < layer.attached_names().size(); ++i) {
+      write_quantizer(group, layer.attached_names()[i], layer.attached_quantizer(i));
+    }
   }
   const torch::Tensor bias = layer.folded_bias();
   if (bias.defined()) group.write("bias", doubles_of(bias), dims_of(bias));
@@ -143,6 +146,9 @@ void import_layer(const h5::Group& group, QuantizableLayer& layer, const std::st
     read_quantizer(group, "weight", layer.weight_quantizer(),
                    model_weight.size(layer.weight_axis()), where);
     read_quantizer(group, "input", layer.input_quantizer(), 1, where);
+    for (size_t i = 0; i < layer.attached_names().size(); ++i) {
+      read_quantizer(group, layer.attached_names()[i], layer.attached_quantizer(i), 1, where);
+    }
     const torch::Tensor codes = torch::tensor(group.read_int64s("weight_codes"), torch::kLong)
                                     .reshape(model_weight.sizes());
     weight = dequantize(codes, layer.weight_quantizer());

@@ -1,7 +1,8 @@
 #pragma once
-// CenterPoint (Yin et al. 2021) on PointPillars, built only from quantizable layers: pillar
-// feature net -> BEV scatter -> SECOND backbone -> SECOND-FPN neck -> CenterPoint head with one
-// set of branches per task group (mmdet3d's centerpoint_02pillar_second_secfpn_nus).
+// CenterPoint (Yin et al. 2021) on PointPillars, built only from quantizable layers: the BEV
+// network of tasks/bev (pillar feature net -> scatter -> SECOND + SECOND-FPN, or a windowed
+// Transformer -> shared conv3x3) -> CenterPoint head with one set of branches per task group
+// (mmdet3d's centerpoint_02pillar_second_secfpn_nus with the CNN encoder).
 
 #include <torch/torch.h>
 
@@ -13,9 +14,8 @@
 #include "datasets/pillars.h"
 #include "quant/qconv2d.h"
 #include "quant/qconv_bn2d.h"
-#include "quant/qconv_transpose2d.h"
+#include "tasks/bev/bev_net.h"
 #include "tasks/detection/detection_model_config.h"
-#include "tasks/detection/pillar_feature_net.h"
 
 namespace ptqat::tasks::detection {
 
@@ -35,22 +35,6 @@ struct CenterPointHeadOutput {
 
 /// One output per task group, in config.task_groups order.
 using CenterPointOutput = std::vector<CenterPointHeadOutput>;
-
-/// One neck branch of SECOND-FPN: resamples a backbone stage to the common resolution, then
-/// BatchNorm + ReLU. A factor >= 1: QConvTranspose2d (kernel = stride = factor, no bias, module
-/// `up`) and a plain BatchNorm2d (`bn`); a factor < 1: a QConvBn2d with kernel = stride =
-/// 1 / factor (`down`), as mmdet3d's SECONDFPN.
-class NeckBranchImpl : public torch::nn::Module {
- public:
-  NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor, double bn_eps,
-                 double bn_momentum);
-  torch::Tensor forward(const torch::Tensor& x);
-
-  quant::QConvTranspose2d up{nullptr};
-  torch::nn::BatchNorm2d bn{nullptr};
-  quant::QConvBn2d down{nullptr};
-};
-TORCH_MODULE(NeckBranch);
 
 /// A CenterPoint head branch: conv3x3 + BN + ReLU (QConvBn2d), then conv3x3 with bias (QConv2d).
 /// Module names `hidden`, `out`.
@@ -78,18 +62,14 @@ class TaskHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TaskHead);
 
-/// The detector. Quantizable layers: `pfn.linear{i}` (QLinear); `backbone.{s}.{i}` (QConvBn2d,
-/// conv3x3, i = 0 strided); `neck.{s}.up` (QConvTranspose2d, followed by the plain BatchNorm2d
-/// `neck.{s}.bn`) or `neck.{s}.down` (QConvBn2d); `shared` (QConvBn2d);
-/// `heads.{g}.{branch}.hidden` (QConvBn2d) and `.out` (QConv2d). Every conv and linear layer is
-/// quantizable; the BatchNorm1d of the pillar net and the BatchNorm2d after the transposed convs
-/// are parameters outside the quantizable layers.
-class CenterPointModelImpl : public torch::nn::Module {
+/// The detector: the BEV network (bev::BevNetImpl, whose layer names it keeps) with a
+/// CenterPoint head. Head layers: `heads.{g}.{branch}.hidden` (QConvBn2d) and `.out` (QConv2d).
+class CenterPointModelImpl : public bev::BevNetImpl {
  public:
   /// Validates the config (validate()); `point_features`: features per point of
   /// Batch.pillar_features.
   CenterPointModelImpl(const DetectionModelConfig& config, const datasets::PillarConfig& pillars,
-                       int64_t point_features = kPillarPointFeatures);
+                       int64_t point_features = bev::kPillarPointFeatures);
 
   /// Head maps of the batch's pillars (Batch.pillar_features, pillar_coords, pillar_num_points;
   /// Batch.size() samples).
@@ -98,20 +78,14 @@ class CenterPointModelImpl : public torch::nn::Module {
   CenterPointOutput forward_bev(const torch::Tensor& bev);
 
   const DetectionModelConfig& config() const { return config_; }
-  const HeadGrid& grid() const { return grid_; }
   /// Detection classes of each task group (config().class_groups()).
   const std::vector<std::vector<int>>& class_groups() const { return class_groups_; }
 
  private:
-  DetectionModelConfig config_;
-  HeadGrid grid_;
-  int64_t grid_x_ = 0, grid_y_ = 0;
-  std::vector<std::vector<int>> class_groups_;
+  CenterPointOutput head(const torch::Tensor& shared);
 
-  PillarFeatureNet pfn_{nullptr};
-  std::vector<std::vector<quant::QConvBn2d>> backbone_;
-  std::vector<NeckBranch> neck_;
-  quant::QConvBn2d shared_{nullptr};
+  DetectionModelConfig config_;
+  std::vector<std::vector<int>> class_groups_;
   std::vector<TaskHead> heads_;
 };
 TORCH_MODULE(CenterPointModel);

@@ -27,21 +27,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-/// The integer k of a neck factor: the factor itself when >= 1, else 1 / factor; 0 when not an
-/// integer (within 1e-6).
-int64_t neck_kernel(double factor) {
-  const double k = factor >= 1.0 ? factor : 1.0 / factor;
-  const double rounded = std::round(k);
-  return std::abs(k - rounded) < 1e-6 && rounded >= 1 ? static_cast<int64_t>(rounded) : 0;
-}
-
-/// Backbone stride of stage `s`: the product of the first s + 1 strides.
-int64_t cumulative_stride(const DetectionModelConfig& config, size_t s) {
-  int64_t stride = 1;
-  for (size_t i = 0; i <= s; ++i) stride *= config.backbone_strides[i];
-  return stride;
-}
-
 }  // namespace
 
 void CenterPointTargetConfig::visit(core::ConfigVisitor& v) {
@@ -92,51 +77,16 @@ void CenterPointDecodeConfig::visit(core::ConfigVisitor& v) {
 
 void DetectionModelConfig::visit(core::ConfigVisitor& v) {
   v.section("model", [&] {
-    v.field(
-        {"pfn_channels", "output channels of each pillar feature net layer", Stage::kFloatTrain},
-        pfn_channels, IntRange{1, kMaxChannels});
-    v.field({"backbone_layers", "per backbone stage: conv3x3 layers after its strided one",
-             Stage::kFloatTrain},
-            backbone_layers, IntRange{0, 64});
-    v.field(
-        {"backbone_strides", "per backbone stage: stride of its first conv3x3", Stage::kFloatTrain},
-        backbone_strides, IntRange{1, 8});
-    v.field({"backbone_channels", "per backbone stage: output channels", Stage::kFloatTrain},
-            backbone_channels, IntRange{1, kMaxChannels});
-    v.field({"upsample_strides",
-             "per stage: neck resampling factor (>= 1 transposed conv, < 1 strided conv)",
-             Stage::kFloatTrain},
-            upsample_strides, RealRange{0.0, 64.0, true});
-    v.field(
-        {"upsample_channels", "per stage: output channels of its neck branch", Stage::kFloatTrain},
-        upsample_channels, IntRange{1, kMaxChannels});
-    v.field({"shared_channels", "output channels of the head's shared conv3x3", Stage::kFloatTrain},
-            shared_channels, IntRange{1, kMaxChannels});
+    bev.visit_fields(v);
     v.field({"head_channels", "hidden channels of every head branch", Stage::kFloatTrain},
             head_channels, IntRange{1, kMaxChannels});
     v.field({"task_groups", "task groups, each a comma-separated list of detection class names",
              Stage::kFloatTrain},
             task_groups);
-    v.field({"bn_eps", "epsilon of every BatchNorm", Stage::kFloatTrain}, bn_eps,
-            RealRange{0.0, 1.0, true});
-    v.field({"bn_momentum", "momentum of every BatchNorm's running statistics", Stage::kFloatTrain},
-            bn_momentum, RealRange{0.0, 1.0});
     target.visit(v);
     loss.visit(v);
     decode.visit(v);
   });
-}
-
-int64_t DetectionModelConfig::out_size_factor() const {
-  PTQAT_CHECK(!backbone_strides.empty() && !upsample_strides.empty(), ConfigError,
-              "model.backbone_strides: expected at least one stage");
-  const double factor = static_cast<double>(backbone_strides[0]) / upsample_strides[0];
-  const double rounded = std::round(factor);
-  PTQAT_CHECK(std::abs(factor - rounded) < 1e-6 && rounded >= 1, ConfigError,
-              "model.upsample_strides: expected stage 0's backbone stride / upsample stride to be "
-              "a whole number >= 1, got {} / {}",
-              backbone_strides[0], upsample_strides[0]);
-  return static_cast<int64_t>(rounded);
 }
 
 std::vector<std::vector<int>> DetectionModelConfig::class_groups() const {
@@ -171,41 +121,7 @@ std::vector<std::vector<int>> DetectionModelConfig::class_groups() const {
 }
 
 void validate(const DetectionModelConfig& config, const datasets::PillarConfig& pillars) {
-  datasets::validate(pillars);
-  PTQAT_CHECK(!config.pfn_channels.empty(), ConfigError,
-              "model.pfn_channels: expected at least one layer");
-  const size_t stages = config.backbone_layers.size();
-  PTQAT_CHECK(stages >= 1, ConfigError, "model.backbone_layers: expected at least one stage");
-  const auto same_length = [&](const char* key, size_t length) {
-    PTQAT_CHECK(length == stages, ConfigError,
-                "model.{}: expected one value per backbone stage ({}), got {}", key, stages,
-                length);
-  };
-  same_length("backbone_strides", config.backbone_strides.size());
-  same_length("backbone_channels", config.backbone_channels.size());
-  same_length("upsample_strides", config.upsample_strides.size());
-  same_length("upsample_channels", config.upsample_channels.size());
-
-  const int64_t factor = config.out_size_factor();
-  for (size_t s = 0; s < stages; ++s) {
-    const double up = config.upsample_strides[s];
-    PTQAT_CHECK(neck_kernel(up) > 0, ConfigError,
-                "model.upsample_strides: expected a whole number >= 1 or its inverse, got {}", up);
-    const double stage_factor = static_cast<double>(cumulative_stride(config, s)) / up;
-    PTQAT_CHECK(std::abs(stage_factor - static_cast<double>(factor)) < 1e-6, ConfigError,
-                "model.upsample_strides: expected every stage at one resolution (backbone "
-                "stride / upsample stride = {} as stage 0), got {} for stage {}",
-                factor, stage_factor, s);
-  }
-  const int64_t total_stride = cumulative_stride(config, stages - 1);
-  const std::array<std::pair<const char*, int64_t>, 2> axes = {
-      {{"x", pillars.grid_x()}, {"y", pillars.grid_y()}}};
-  for (const auto& [axis, cells] : axes) {
-    PTQAT_CHECK(cells % total_stride == 0 && cells % factor == 0, ConfigError,
-                "model.backbone_strides: expected the pillar grid ({} cells along {}) divisible "
-                "by the backbone's total stride {} and the out_size_factor {}",
-                cells, axis, total_stride, factor);
-  }
+  bev::validate(config.bev, pillars);
   config.class_groups();  // throws for bad names
 
   PTQAT_CHECK(config.loss.code_weights.size() == kBoxCodeSize, ConfigError,
@@ -221,18 +137,6 @@ void validate(const DetectionModelConfig& config, const datasets::PillarConfig& 
       "model.decode.post_center_range: expected x_min, y_min, z_min, x_max, y_max, z_max "
       "with min < max, got [{}]",
       fmt::join(range, ", "));
-}
-
-HeadGrid head_grid(const DetectionModelConfig& config, const datasets::PillarConfig& pillars) {
-  const int64_t factor = config.out_size_factor();
-  HeadGrid grid;
-  grid.x_min = pillars.point_range[0];
-  grid.y_min = pillars.point_range[1];
-  grid.cell_x = pillars.pillar_size[0] * static_cast<double>(factor);
-  grid.cell_y = pillars.pillar_size[1] * static_cast<double>(factor);
-  grid.width = pillars.grid_x() / factor;
-  grid.height = pillars.grid_y() / factor;
-  return grid;
 }
 
 }  // namespace ptqat::tasks::detection

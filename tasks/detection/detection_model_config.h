@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "datasets/pillars.h"
+#include "tasks/bev/bev_net_config.h"
 
 namespace ptqat::tasks::detection {
 
@@ -60,25 +61,12 @@ struct CenterPointDecodeConfig {
   void visit(core::ConfigVisitor& v);
 };
 
-/// CenterPoint-PointPillars: a pillar feature net, a SECOND backbone, a SECOND-FPN neck and a
-/// CenterPoint head with one branch group per task group.
+/// CenterPoint-PointPillars: the shared BEV network (tasks/bev: pillar feature net, SECOND
+/// backbone + SECOND-FPN neck or a windowed Transformer, shared conv) and a CenterPoint head with
+/// one branch group per task group.
 struct DetectionModelConfig {
-  /// Output channels of the pillar feature net's layers (QLinear + BatchNorm1d + ReLU each).
-  std::vector<int64_t> pfn_channels = {64};
-  /// Per backbone stage: conv3x3 layers after the stage's first (strided) conv3x3.
-  std::vector<int64_t> backbone_layers = {3, 5, 5};
-  /// Per backbone stage: stride of its first conv3x3.
-  std::vector<int64_t> backbone_strides = {2, 2, 2};
-  /// Per backbone stage: output channels.
-  std::vector<int64_t> backbone_channels = {64, 128, 256};
-  /// Per backbone stage: the neck's resampling factor to the common resolution: >= 1 a
-  /// transposed conv with kernel = stride (an integer), < 1 a conv with kernel = stride =
-  /// 1 / factor (an integer), as mmdet3d's SECONDFPN.
-  std::vector<double> upsample_strides = {0.5, 1.0, 2.0};
-  /// Per backbone stage: output channels of its neck branch; the branches are concatenated.
-  std::vector<int64_t> upsample_channels = {128, 128, 128};
-  /// Output channels of the head's shared conv3x3.
-  int64_t shared_channels = 64;
+  /// The BEV network; its fields sit directly in section "model".
+  bev::BevNetConfig bev;
   /// Hidden channels of every head branch.
   int64_t head_channels = 64;
   /// Task groups, each a comma-separated list of detection class names; one heatmap channel per
@@ -86,8 +74,6 @@ struct DetectionModelConfig {
   std::vector<std::string> task_groups = {
       "car",     "truck, construction_vehicle", "bus, trailer",
       "barrier", "motorcycle, bicycle",         "pedestrian, traffic_cone"};
-  double bn_eps = 1e-3;       ///< epsilon of every BatchNorm
-  double bn_momentum = 0.01;  ///< momentum of every BatchNorm's running statistics
 
   CenterPointTargetConfig target;
   CenterPointLossConfig loss;
@@ -95,28 +81,22 @@ struct DetectionModelConfig {
 
   void visit(core::ConfigVisitor& v);
 
-  /// Pillar cells per head cell along x and y: backbone stride of a stage divided by its
-  /// upsample stride (the same for every stage once validated); 4 for the defaults.
-  int64_t out_size_factor() const;
   /// task_groups as detection class indices (datasets::kDetectionNames order); ConfigError for
   /// an unknown name, an empty group or a class listed twice.
   std::vector<std::vector<int>> class_groups() const;
 };
 
-/// Checks what the per-field ranges cannot, for a model on the `pillars` grid: list lengths,
-/// integral resampling factors, one common neck resolution, a grid divisible by the backbone's
-/// total stride, valid task groups. Throws ConfigError naming the key ("model.upsample_strides:
-/// expected ..., got ..."). Also validates `pillars`.
+/// Checks the BEV network (bev::validate, which names the key), the task groups and the lengths
+/// of the per-class and per-channel lists; ConfigError naming the key. Also validates `pillars`.
 void validate(const DetectionModelConfig& config, const datasets::PillarConfig& pillars);
 
-/// The cells of the head's output maps in the LiDAR frame.
-struct HeadGrid {
-  double x_min = 0, y_min = 0;    ///< lower corner of the point range (m)
-  double cell_x = 0, cell_y = 0;  ///< extent of one head cell (m): pillar size * out_size_factor
-  int64_t width = 0, height = 0;  ///< head cells along x and y
-};
+/// The cells of the head's output maps: the BEV network's feature cells.
+using HeadGrid = bev::BevGrid;
 
 /// The head grid of a validated config on `pillars`.
-HeadGrid head_grid(const DetectionModelConfig& config, const datasets::PillarConfig& pillars);
+inline HeadGrid head_grid(const DetectionModelConfig& config,
+                          const datasets::PillarConfig& pillars) {
+  return bev::bev_grid(config.bev, pillars);
+}
 
 }  // namespace ptqat::tasks::detection

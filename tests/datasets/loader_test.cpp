@@ -83,6 +83,8 @@ TEST(Loader, CoversTheSplitAndCollatesConsistently) {
     EXPECT_EQ(batch.point_batch.size(0), points);
     EXPECT_EQ(batch.point_pillar.size(0), points);
     EXPECT_EQ(batch.point_labels.size(0), points);
+    // Keyframe points are exactly the labelled ones (older sweeps' points have label -1).
+    EXPECT_TRUE(batch.point_keyframe.equal(batch.point_labels >= 0));
     EXPECT_EQ(batch.boxes.size(1), 2);  // one car and one pedestrian per sample
     EXPECT_EQ(batch.pillar_coords.size(1), 3);
     EXPECT_EQ(batch.pillar_features.size(0), batch.pillar_coords.size(0));

@@ -35,7 +35,7 @@ datasets::Batch random_batch(const datasets::PillarConfig& pillars, int64_t samp
   const auto kept = torch::arange(pillars.max_points_per_pillar).unsqueeze(0) <
                     batch.pillar_num_points.unsqueeze(1);
   batch.pillar_features =
-      torch::randn({count, pillars.max_points_per_pillar, kPillarPointFeatures}) *
+      torch::randn({count, pillars.max_points_per_pillar, bev::kPillarPointFeatures}) *
       kept.unsqueeze(2);
   return batch;
 }
@@ -70,7 +70,7 @@ TEST(CenterPointModel, TinyForwardShapes) {
   torch::manual_seed(0);
   const datasets::PillarConfig pillars = tiny_pillars();
   CenterPointModel model(tiny_config(), pillars);
-  EXPECT_EQ(model->config().out_size_factor(), 4);
+  EXPECT_EQ(model->config().bev.out_size_factor(), 4);
   EXPECT_EQ(model->grid().width, 16);
   EXPECT_EQ(model->grid().height, 16);
   EXPECT_DOUBLE_EQ(model->grid().cell_x, 1.6);
@@ -126,7 +126,7 @@ TEST(CenterPointModel, FullPresetLayersAndParameters) {
   const DetectionModelConfig config;
   const datasets::PillarConfig pillars;
   CenterPointModel model(config, pillars);
-  EXPECT_EQ(model->config().out_size_factor(), 4);
+  EXPECT_EQ(model->config().bev.out_size_factor(), 4);
   EXPECT_EQ(model->grid().width, 128);
   EXPECT_EQ(model->grid().height, 128);
   const std::vector<quant::NamedLayer> layers = quant::find_quantizable_layers(*model);

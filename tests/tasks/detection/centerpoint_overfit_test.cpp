@@ -67,7 +67,7 @@ TEST(CenterPointOverfit, OneBatchLossFallsAndDecodingFindsTheBoxes) {
   DetectionModelConfig config = tiny_config();
   // Running statistics that follow the one batch within the short run, so that the eval-mode
   // decode below sees what training saw.
-  config.bn_momentum = 0.1;
+  config.bev.bn_momentum = 0.1;
   const datasets::PillarConfig pillars = tiny_pillars();
 
   const SyntheticBox car = {3.3F, -2.1F, -0.9F, 1.8F, 4.2F, 1.6F, 0.4F, 2.0F, 0.5F, 0};

@@ -18,7 +18,7 @@ TEST(DetectionModelConfig, DefaultsAreTheNuScenesPreset) {
   const DetectionModelConfig config;
   const datasets::PillarConfig pillars;
   validate(config, pillars);
-  EXPECT_EQ(config.out_size_factor(), 4);
+  EXPECT_EQ(config.bev.out_size_factor(), 4);
   const HeadGrid grid = head_grid(config, pillars);
   EXPECT_EQ(grid.width, 128);
   EXPECT_EQ(grid.height, 128);
@@ -64,8 +64,8 @@ post_center_range = [-20.0, -20.0, -10.0, 20.0, 20.0, 10.0]
   });
   validate(config, pillars);
   const DetectionModelConfig tiny = testing::tiny_config();
-  EXPECT_EQ(config.backbone_channels, tiny.backbone_channels);
-  EXPECT_EQ(config.upsample_strides, tiny.upsample_strides);
+  EXPECT_EQ(config.bev.backbone_channels, tiny.bev.backbone_channels);
+  EXPECT_EQ(config.bev.upsample_strides, tiny.bev.upsample_strides);
   EXPECT_EQ(config.target.max_objects, 16);
   EXPECT_EQ(config.decode.post_center_range, tiny.decode.post_center_range);
   EXPECT_EQ(head_grid(config, pillars).width, 16);
@@ -80,14 +80,14 @@ post_center_range = [-20.0, -20.0, -10.0, 20.0, 20.0, 10.0]
 TEST(DetectionModelConfig, RejectsInconsistentShapes) {
   const datasets::PillarConfig pillars;
   DetectionModelConfig config;
-  config.upsample_strides = {1.0, 1.0, 2.0};  // stage 0 at 2, the others at 4
+  config.bev.upsample_strides = {1.0, 1.0, 2.0};  // stage 0 at 2, the others at 4
   expect_error<ConfigError>([&] { validate(config, pillars); },
                             {"model.upsample_strides", "stage 1"});
   config = {};
-  config.upsample_strides = {0.5, 1.0, 1.5};
+  config.bev.upsample_strides = {0.5, 1.0, 1.5};
   expect_error<ConfigError>([&] { validate(config, pillars); }, {"model.upsample_strides", "1.5"});
   config = {};
-  config.backbone_channels = {64, 128};
+  config.bev.backbone_channels = {64, 128};
   expect_error<ConfigError>([&] { validate(config, pillars); },
                             {"model.backbone_channels", "one value per backbone stage"});
   config = {};

@@ -19,13 +19,13 @@ inline datasets::PillarConfig tiny_pillars() {
 
 inline DetectionModelConfig tiny_config() {
   DetectionModelConfig config;
-  config.pfn_channels = {16};
-  config.backbone_layers = {1, 1, 1};
-  config.backbone_strides = {2, 2, 2};
-  config.backbone_channels = {16, 32, 64};
-  config.upsample_strides = {0.5, 1.0, 2.0};
-  config.upsample_channels = {16, 16, 16};
-  config.shared_channels = 16;
+  config.bev.pfn_channels = {16};
+  config.bev.backbone_layers = {1, 1, 1};
+  config.bev.backbone_strides = {2, 2, 2};
+  config.bev.backbone_channels = {16, 32, 64};
+  config.bev.upsample_strides = {0.5, 1.0, 2.0};
+  config.bev.upsample_channels = {16, 16, 16};
+  config.bev.shared_channels = 16;
   config.head_channels = 16;
   config.target.max_objects = 16;
   config.decode.post_center_range = {-20.0, -20.0, -10.0, 20.0, 20.0, 10.0};

@@ -1,4 +1,4 @@
-#include "tasks/detection/pillar_feature_net.h"
+#include "tasks/bev/pillar_feature_net.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "quant/sync_batch_norm.h"
 
-namespace ptqat::tasks::detection {
+namespace ptqat::tasks::bev {
 
 namespace nn = torch::nn;
 
@@ -148,4 +148,4 @@ torch::Tensor scatter_to_bev(const torch::Tensor& pillar_features, const torch::
   return canvas.view({batch_size, channels, grid_y, grid_x});
 }
 
-}  // namespace ptqat::tasks::detection
+}  // namespace ptqat::tasks::bev

@@ -1,10 +1,10 @@
-#include "tasks/detection/pillar_feature_net.h"
+#include "tasks/bev/pillar_feature_net.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace ptqat::tasks::detection {
+namespace ptqat::tasks::bev {
 namespace {
 
 TEST(PillarFeatureNet, MaxOverKeptPointsOnly) {
@@ -84,4 +84,4 @@ TEST(ScatterToBev, PlacesPillarsAndPassesGradients) {
 }
 
 }  // namespace
-}  // namespace ptqat::tasks::detection
+}  // namespace ptqat::tasks::bev

@@ -9,7 +9,7 @@
 
 #include "quant/qlinear.h"
 
-namespace ptqat::tasks::detection {
+namespace ptqat::tasks::bev {
 
 /// Features per point of datasets::Pillars with the loader's 5 point columns (x, y, z,
 /// intensity, time lag) plus the 5 pillar decorations.
@@ -48,4 +48,4 @@ TORCH_MODULE(PillarFeatureNet);
 torch::Tensor scatter_to_bev(const torch::Tensor& pillar_features, const torch::Tensor& coords,
                              int64_t batch_size, int64_t grid_y, int64_t grid_x);
 
-}  // namespace ptqat::tasks::detection
+}  // namespace ptqat::tasks::bev

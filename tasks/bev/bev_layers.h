@@ -1,0 +1,37 @@
+#pragma once
+// The convolution blocks the BEV networks and heads are built from, initialised as mmdet3d
+// initialises SECOND, SECONDFPN and CenterPoint's heads.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+#include "quant/qconv_bn2d.h"
+#include "quant/qconv_transpose2d.h"
+
+namespace ptqat::tasks::bev {
+
+/// mmcv's kaiming_init: normal, fan_out, ReLU gain, zero bias (when defined).
+void kaiming_init(torch::Tensor& weight, torch::Tensor& bias);
+
+/// Conv (no bias) + BatchNorm as one quantizable layer, kaiming-initialised.
+quant::QConvBn2d conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                         double eps, double momentum);
+
+/// One neck branch of SECOND-FPN: resamples a backbone stage to the common resolution, then
+/// BatchNorm + ReLU. A factor >= 1: QConvTranspose2d (kernel = stride = factor, no bias, module
+/// `up`) and a plain BatchNorm2d (`bn`); a factor < 1: a QConvBn2d with kernel = stride =
+/// 1 / factor (`down`), as mmdet3d's SECONDFPN.
+class NeckBranchImpl : public torch::nn::Module {
+ public:
+  NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor, double bn_eps,
+                 double bn_momentum);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  quant::QConvTranspose2d up{nullptr};
+  torch::nn::BatchNorm2d bn{nullptr};
+  quant::QConvBn2d down{nullptr};
+};
+TORCH_MODULE(NeckBranch);
+
+}  // namespace ptqat::tasks::bev
