@@ -179,7 +179,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     quantize->add_option(flag, quantize_values[key], std::string("sets ") + key);
   }
 
-  // ptqat eval [--checkpoint CKPT] [--config FILE] [--set ...] [--export-json F] [--metrics-json F]
+  // ptqat eval [--checkpoint CKPT] [--config FILE] [--set ...] [--export-json F] [--export-dir D]
+  //            [--metrics-json F]
   CLI::App* eval = app.add_subcommand(
       "eval",
       "evaluate a checkpoint (default: the config's float model) with the official metric");
@@ -190,6 +191,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   eval->add_option("--set", eval_options.overrides, "override a key (repeatable)");
   eval->add_option("--export-json", eval_options.export_json,
                    "write the predictions as a nuScenes submission JSON");
+  eval->add_option("--export-dir", eval_options.export_dir,
+                   "write segmentation / occupancy predictions in the challenge folder layout");
   eval->add_option("--metrics-json", eval_options.metrics_json, "write the metrics as JSON");
 
   // ptqat sweep SWEEP.toml [--out RESULTS.h5] [--set ...] [--dry-run]

@@ -106,13 +106,14 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   }
   load_model_weights(identity.path, *model);
 
-  // Every rank evaluates the whole split; rank 0 writes the files.
-  const std::string export_json = context.writes() ? options.export_json : "";
-  const tasks::TaskMetrics metrics = context.evaluate(*model, {export_json, ""});
+  // Each rank evaluates its shard of the split; rank 0 writes the files.
+  const tasks::TaskMetrics metrics =
+      context.evaluate(*model, {options.export_json, options.export_dir});
   out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", identity.path, method_of(identity),
                      identity.key, config.data.version, config.data.eval_split)
       << metrics_table(metrics);
   if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
+  if (!options.export_dir.empty()) out << "predictions: " << options.export_dir << "\n";
   if (!options.metrics_json.empty() && context.writes()) {
     core::write_file_durably(options.metrics_json, metrics.json);
     out << "metrics: " << options.metrics_json << "\n";

@@ -18,6 +18,8 @@ struct EvaluationOptions {
   std::vector<std::string> overrides;  ///< --set, applied last
   std::string checkpoint;              ///< a stage's *.pt
   std::string export_json;             ///< the nuScenes submission file to write, or empty
+  /// The challenge folder for segmentation / occupancy predictions, or empty.
+  std::string export_dir;
   std::string metrics_json;            ///< the metrics JSON to write, or empty
 };
 

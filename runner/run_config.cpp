@@ -17,13 +17,15 @@ void OutputConfig::visit(core::ConfigVisitor& v) {
 void RunConfig::visit(core::ConfigVisitor& v) {
   v.field({"seed", "seed of initialisation, shuffling and augmentation", core::Stage::kFloatTrain},
           seed, core::IntRange{0, std::numeric_limits<int32_t>::max()});
-  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task, {"detection"});
+  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task,
+           {"detection", "segmentation"});
   runtime.visit(v);
   data.visit(v);
   loader.visit(v);
   pillars.visit(v);
   augment.visit(v);
   model.visit(v);
+  segmentation.visit(v);
   quant.visit(v);
   train.visit(v);
   finetune.visit(v);

@@ -14,6 +14,7 @@
 #include "quant/quant_config.h"
 #include "runner/lr_schedule.h"
 #include "tasks/detection/detection_model_config.h"
+#include "tasks/segmentation/segmentation_config.h"
 
 namespace ptqat::runner {
 
@@ -29,14 +30,17 @@ struct OutputConfig {
 
 struct RunConfig {
   int64_t seed = 0;
-  /// The perception task; "detection" for now (segmentation and occupancy follow).
+  /// The perception task: "detection", "segmentation" (LiDAR semantic segmentation) or
+  /// "occupancy" (Occ3D).
   std::string task = "detection";
   core::RuntimeConfig runtime;
   datasets::DataConfig data;
   datasets::LoaderConfig loader;
   datasets::PillarConfig pillars;
   datasets::AugmentConfig augment;
+  /// Section "model": the BEV network every task shares, and the CenterPoint head.
   tasks::detection::DetectionModelConfig model;
+  tasks::segmentation::SegmentationConfig segmentation;
   quant::QuantConfig quant;
   TrainConfig train;
   FineTuneConfig finetune;

@@ -161,8 +161,9 @@ class SegmentationEvaluation final : public Evaluation {
                                    {"use_radar", false},
                                    {"use_map", false},
                                    {"use_external", false}}}};
-    core::write_file_durably(
-        (std::filesystem::path(directory) / split_ / "submission.json").string(), meta.dump());
+    const std::filesystem::path folder = std::filesystem::path(directory) / split_;
+    std::filesystem::create_directories(folder);
+    core::write_file_durably((folder / "submission.json").string(), meta.dump());
   }
 
   std::shared_ptr<const datasets::NuScenes> index_;
