@@ -1,5 +1,6 @@
 #include "datasets/augment.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -45,6 +46,28 @@ void check_interval(const std::vector<double>& values, const char* key, bool pos
               key, values[0], values[1]);
 }
 
+/// Mirrors and turns the sample's Occ3D grids as the points: x -> -x flips axis 0, y -> -y axis
+/// 1, and a counter-clockwise quarter turn (x, y) -> (-y, x) is torch::rot90 over (0, 1).
+void transform_occupancy(Sample& sample, const AugmentParams& params) {
+  const bool grid_preserving =
+      std::abs(params.rotation - params.quarter_turns * kPi / 2.0) < 1e-12 &&
+      params.scale == 1.0 && params.translation == std::array<double, 3>{0.0, 0.0, 0.0};
+  PTQAT_CHECK(grid_preserving, DataError,
+              "sample {}: Occ3D labels allow only flips and quarter turns (augment.rotation = "
+              "[0, 0], scale = [1, 1], translation_std = [0, 0, 0], quarter_turns = true), got "
+              "rotation {} rad, scale {}",
+              sample.token, params.rotation, params.scale);
+  for (torch::Tensor* grid :
+       {&sample.occ_semantics, &sample.occ_mask_lidar, &sample.occ_mask_camera}) {
+    if (!grid->defined()) continue;
+    torch::Tensor g = *grid;
+    if (params.flip_y) g = g.flip({1});
+    if (params.flip_x) g = g.flip({0});
+    if (params.quarter_turns % 4 != 0) g = torch::rot90(g, params.quarter_turns, {0, 1});
+    *grid = g.contiguous();
+  }
+}
+
 }  // namespace
 
 void AugmentConfig::visit(core::ConfigVisitor& v) {
@@ -62,6 +85,9 @@ void AugmentConfig::visit(core::ConfigVisitor& v) {
     v.field({"translation_std", "std of a gaussian translation per axis x, y, z (m)",
              Stage::kFloatTrain},
             translation_std, RealRange{0.0, 100.0});
+    v.field({"quarter_turns", "add a rotation by k * 90 degrees, k uniform in 0..3",
+             Stage::kFloatTrain},
+            quarter_turns);
   });
 }
 
@@ -81,8 +107,9 @@ AugmentParams draw_augmentation(const AugmentConfig& config, std::mt19937_64& rn
   AugmentParams params;
   if (!config.enabled) return params;
   validate(config);
-  // Every value is drawn whether or not its transform is on (a fixed 10 engine calls), so
-  // switching a flip off does not shift the rotation or scale drawn for the same sample.
+  // Every value is drawn whether or not its transform is on (a fixed 11 engine calls), so
+  // switching a flip off does not shift the rotation or scale drawn for the same sample. The
+  // quarter turn came later and is drawn last, so the earlier values did not move.
   const bool flip_x = draw_unit(rng) < 0.5;
   const bool flip_y = draw_unit(rng) < 0.5;
   const double rotation_u = draw_unit(rng);
@@ -94,15 +121,27 @@ AugmentParams draw_augmentation(const AugmentConfig& config, std::mt19937_64& rn
   for (size_t axis = 0; axis < 3; ++axis) {
     params.translation[axis] = config.translation_std[axis] * draw_normal(rng);
   }
+  const auto turns = static_cast<int>(draw_unit(rng) * 4.0);
+  if (config.quarter_turns) {
+    params.quarter_turns = turns;
+    params.rotation += turns * kPi / 2.0;
+  }
   return params;
 }
 
 void apply_augmentation(Sample& sample, const AugmentParams& params) {
+  if (sample.occ_semantics.defined()) transform_occupancy(sample, params);
   // Flip, rotation and scale act on xy as one linear map M = k * R(a) * F, F = diag(fx, fy);
   // z is only scaled. Composing first keeps points, centres and velocities on the same map.
   const double fx = params.flip_x ? -1.0 : 1.0;
   const double fy = params.flip_y ? -1.0 : 1.0;
-  const double c = std::cos(params.rotation), s = std::sin(params.rotation);
+  // Quarter turns exactly: cos(pi / 2) in floating point is 6e-17, not 0.
+  const double free_rotation = params.rotation - params.quarter_turns * kPi / 2.0;
+  const double quarter_cos[4] = {1, 0, -1, 0}, quarter_sin[4] = {0, 1, 0, -1};
+  const int turn = ((params.quarter_turns % 4) + 4) % 4;
+  const double fc = std::cos(free_rotation), fs = std::sin(free_rotation);
+  const double c = fc * quarter_cos[turn] - fs * quarter_sin[turn];
+  const double s = fs * quarter_cos[turn] + fc * quarter_sin[turn];
   const double k = params.scale;
   const double m00 = k * c * fx, m01 = -k * s * fy;
   const double m10 = k * s * fx, m11 = k * c * fy;

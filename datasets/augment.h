@@ -3,9 +3,9 @@
 // applied consistently to the LiDAR points, the box centres, sizes, yaws and velocities, so that
 // boxes and points stay consistent under any combination.
 //
-// Occ3D grids (Sample::occ_*) live in the ego frame on a fixed voxel grid and are NOT touched
-// here: resampling them under rotation and scale is a separate piece of work. A caller that
-// trains occupancy must not enable this augmentation until it exists.
+// Occ3D grids (Sample::occ_*) live in the ego frame on a fixed voxel grid: only the
+// transforms that map the grid onto itself (flips, quarter turns) apply to them, and a sample
+// with a grid refuses any other.
 
 #include <torch/torch.h>
 
@@ -31,6 +31,8 @@ struct AugmentConfig {
   bool flip_y = true;
   /// Standard deviation of a gaussian translation per axis x, y, z (m).
   std::vector<double> translation_std = {0.0, 0.0, 0.0};
+  /// Add a rotation by k * 90 degrees, k uniform in 0..3 (maps the Occ3D grid onto itself).
+  bool quarter_turns = false;
 
   void visit(core::ConfigVisitor& v);
 };
@@ -42,7 +44,8 @@ void validate(const AugmentConfig& config);
 
 /// One drawn augmentation. Identity: rotation 0, scale 1, no flips, zero translation.
 struct AugmentParams {
-  double rotation = 0.0;  ///< rad, counter-clockwise about z
+  double rotation = 0.0;  ///< rad, counter-clockwise about z, quarter turns included
+  int quarter_turns = 0;  ///< the part of `rotation` that is k * 90 degrees, k in 0..3
   double scale = 1.0;
   bool flip_x = false;
   bool flip_y = false;
@@ -61,7 +64,9 @@ AugmentParams draw_augmentation(const AugmentConfig& config, std::mt19937_64& rn
 ///  - scale s: point xyz, box centres, w, l, h and velocities times s;
 ///  - translation: added to point xyz and box centres.
 /// Yaws are wrapped to [-pi, pi); NaN velocities stay NaN; point columns after xyz and
-/// point_labels are unchanged. The points and boxes tensors are replaced by new ones, never
+/// point_labels are unchanged. Occ3D grids ([ix, iy, iz], centred on the origin) are mirrored and
+/// turned with the points: DataError naming the sample when `params` hold a rotation other than
+/// the quarter turns, a scale or a translation, which would move voxels off the grid. The points and boxes tensors are replaced by new ones, never
 /// written in place, so a sample shared with a cache keeps its original values.
 void apply_augmentation(Sample& sample, const AugmentParams& params);
 

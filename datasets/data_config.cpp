@@ -26,6 +26,10 @@ void DataConfig::visit(core::ConfigVisitor& v) {
     v.field(
         {"occupancy_dir", "Occ3D gts folder, relative to dataroot unless absolute", Stage::kNone},
         occupancy_dir);
+    v.choice({"frame",
+              "frame of points and boxes: lidar (keyframe LIDAR_TOP) or ego (keyframe ego, Occ3D)",
+              Stage::kFloatTrain},
+             frame, {"lidar", "ego"});
   });
 }
 

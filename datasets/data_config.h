@@ -17,6 +17,9 @@ struct DataConfig {
   bool lidarseg = false;
   bool occupancy = false;
   std::string occupancy_dir = "gts";
+  /// Frame of points and boxes: "lidar" (the keyframe's LIDAR_TOP frame) or "ego" (the
+  /// keyframe's ego frame, where Occ3D grids live).
+  std::string frame = "lidar";
 
   void visit(core::ConfigVisitor& v);
   /// `occupancy_dir` resolved against the dataroot unless absolute.

@@ -270,11 +270,18 @@ Eigen::Vector3d NuScenes::box_velocity(Row annotation) const {
 }
 
 SampleBoxes NuScenes::lidar_boxes(Row sample) const {
-  const SampleRecord& record = tables_.sample[sample];
+  const Row lidar = tables_.sample[sample].lidar_top;
   // Global -> ego -> LiDAR as in get_sample_data / boxes_to_sensor: translate, then rotate by
   // the inverse rotation; velocities are rotated only.
-  const RigidTransform global_to_lidar =
-      (ego_to_global(record.lidar_top) * sensor_to_ego(record.lidar_top)).inverse();
+  return boxes_in_frame(sample, (ego_to_global(lidar) * sensor_to_ego(lidar)).inverse());
+}
+
+SampleBoxes NuScenes::ego_boxes(Row sample) const {
+  return boxes_in_frame(sample, ego_to_global(tables_.sample[sample].lidar_top).inverse());
+}
+
+SampleBoxes NuScenes::boxes_in_frame(Row sample, const RigidTransform& global_to_frame) const {
+  const SampleRecord& record = tables_.sample[sample];
 
   std::vector<float> boxes;
   std::vector<int64_t> labels, attributes, num_points;
@@ -285,10 +292,10 @@ SampleBoxes NuScenes::lidar_boxes(Row sample) const {
     PTQAT_CHECK(ann.attributes.size() <= 1, DataError,
                 "{}/sample_annotation.json: record {}: expected at most one attribute, got {}",
                 version_dir_, ann.token.hex(), ann.attributes.size());
-    const Eigen::Vector3d centre = global_to_lidar.apply(
+    const Eigen::Vector3d centre = global_to_frame.apply(
         Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
-    const double yaw = quaternion_yaw(global_to_lidar.rotation * to_eigen(ann.rotation));
-    const Eigen::Vector3d velocity = global_to_lidar.rotation * box_velocity(row);
+    const double yaw = quaternion_yaw(global_to_frame.rotation * to_eigen(ann.rotation));
+    const Eigen::Vector3d velocity = global_to_frame.rotation * box_velocity(row);
     const double values[9] = {centre.x(),  centre.y(), centre.z(),   ann.size[0], ann.size[1],
                               ann.size[2], yaw,        velocity.x(), velocity.y()};
     boxes.insert(boxes.end(), std::begin(values), std::end(values));

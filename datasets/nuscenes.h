@@ -49,6 +49,8 @@ class NuScenes {
   /// The sample's annotations of the 10 detection classes as boxes in its LIDAR_TOP keyframe
   /// frame (centre, wlh, yaw, velocity rotated into the frame), in sample.anns order.
   SampleBoxes lidar_boxes(Row sample) const;
+  /// As lidar_boxes(), in the ego frame of the LIDAR_TOP keyframe (Occ3D's frame).
+  SampleBoxes ego_boxes(Row sample) const;
 
   /// General category name of an annotation (category of its instance).
   const std::string& category_name(Row annotation) const;
@@ -68,6 +70,8 @@ class NuScenes {
  private:
   void resolve();
   void build_lidarseg_lut();
+  /// The sample's detection-class boxes moved by `global_to_frame`.
+  SampleBoxes boxes_in_frame(Row sample, const RigidTransform& global_to_frame) const;
 
   std::string dataroot_, version_, version_dir_;
   Tables tables_;

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "datasets/geometry.h"
 #include "datasets/lidar_sweeps.h"
 #include "datasets/lidarseg_file.h"
 #include "datasets/occ3d.h"
@@ -18,11 +19,16 @@ NuScenesDataset::NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std
   rows_ = nusc_->split_samples(split_);
 }
 
-std::string NuScenesDataset::occupancy_path(Row sample) const {
-  const auto& tables = nusc_->tables();
+std::string occupancy_labels_path(const NuScenes& nusc, const std::string& occupancy_root,
+                                  Row sample) {
+  const auto& tables = nusc.tables();
   const auto& record = tables.sample[sample];
-  return config_.occupancy_root() + "/" + tables.scene[record.scene].name + "/" +
-         record.token.hex() + "/labels.npz";
+  return occupancy_root + "/" + tables.scene[record.scene].name + "/" + record.token.hex() +
+         "/labels.npz";
+}
+
+std::string NuScenesDataset::occupancy_path(Row sample) const {
+  return occupancy_labels_path(*nusc_, config_.occupancy_root(), sample);
 }
 
 Sample NuScenesDataset::get(int64_t index) const {
@@ -38,7 +44,16 @@ Sample NuScenesDataset::get(int64_t index) const {
   AggregatedSweeps sweeps = aggregate_sweeps(*nusc_, row, config_.nsweeps);
   sample.points = std::move(sweeps.points);
   sample.keyframe_points = sweeps.keyframe_points;
-  sample.boxes = nusc_->lidar_boxes(row);
+  if (config_.frame == "ego") {
+    // Points aggregate in the keyframe's LiDAR frame; one more rigid move takes them to its ego
+    // frame (columns after x, y, z unchanged).
+    sample.points = sample.points.clone();
+    sample.points.slice(1, 0, 3).copy_(
+        transform_points(sample.points, nusc_->sensor_to_ego(record.lidar_top)));
+    sample.boxes = nusc_->ego_boxes(row);
+  } else {
+    sample.boxes = nusc_->lidar_boxes(row);
+  }
 
   if (config_.lidarseg) {
     const Row lidarseg = nusc_->lidarseg_of(record.lidar_top);

@@ -11,6 +11,10 @@
 
 namespace ptqat::datasets {
 
+/// `<occupancy_root>/<scene name>/<sample token>/labels.npz`: a sample's Occ3D labels.
+std::string occupancy_labels_path(const NuScenes& nusc, const std::string& occupancy_root,
+                                  Row sample);
+
 class NuScenesDataset {
  public:
   /// The split's samples of an indexed version. Asking for lidarseg on a version without

@@ -18,7 +18,7 @@ void RunConfig::visit(core::ConfigVisitor& v) {
   v.field({"seed", "seed of initialisation, shuffling and augmentation", core::Stage::kFloatTrain},
           seed, core::IntRange{0, std::numeric_limits<int32_t>::max()});
   v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task,
-           {"detection", "segmentation"});
+           {"detection", "segmentation", "occupancy"});
   runtime.visit(v);
   data.visit(v);
   loader.visit(v);
@@ -26,6 +26,7 @@ void RunConfig::visit(core::ConfigVisitor& v) {
   augment.visit(v);
   model.visit(v);
   segmentation.visit(v);
+  occupancy.visit(v);
   quant.visit(v);
   train.visit(v);
   finetune.visit(v);

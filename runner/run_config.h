@@ -14,6 +14,7 @@
 #include "quant/quant_config.h"
 #include "runner/lr_schedule.h"
 #include "tasks/detection/detection_model_config.h"
+#include "tasks/occupancy/occupancy_config.h"
 #include "tasks/segmentation/segmentation_config.h"
 
 namespace ptqat::runner {
@@ -41,6 +42,7 @@ struct RunConfig {
   /// Section "model": the BEV network every task shares, and the CenterPoint head.
   tasks::detection::DetectionModelConfig model;
   tasks::segmentation::SegmentationConfig segmentation;
+  tasks::occupancy::OccupancyConfig occupancy;
   quant::QuantConfig quant;
   TrainConfig train;
   FineTuneConfig finetune;

@@ -188,19 +188,97 @@ TEST(Augment, IdentityParamsLeaveEverythingUnchanged) {
   EXPECT_TRUE(torch::equal(sample.point_labels, torch::tensor({3, 7}, torch::kInt64)));
 }
 
-TEST(Augment, LeavesLabelsOccupancyAndTheInputTensorsAlone) {
+TEST(Augment, LeavesLabelsAndTheInputTensorsAlone) {
   Sample sample = make_sample({{1, 0, 0, 5, 0.1f}}, {{1, 0, 0, 1, 2, 1, 0, 0, 0}});
   sample.point_labels = torch::tensor({4}, torch::kInt64);
-  sample.occ_semantics = torch::full({2, 2, 2}, 17, torch::kUInt8);
   const torch::Tensor original_points = sample.points;  // shares storage with the sample
   const torch::Tensor original_boxes = sample.boxes.boxes;
-  const torch::Tensor occ = sample.occ_semantics;
   apply_augmentation(sample, params_with(kPi / 2, 2.0, true, false, {1, 1, 1}));
   EXPECT_FLOAT_EQ(at(original_points, 0, 0), 1.0f);  // a cached sample keeps its values
   EXPECT_FLOAT_EQ(at(original_boxes, 0, 0), 1.0f);
   EXPECT_TRUE(torch::equal(sample.point_labels, torch::tensor({4}, torch::kInt64)));
-  EXPECT_TRUE(sample.occ_semantics.is_same(occ));
-  EXPECT_TRUE(torch::equal(sample.occ_semantics, torch::full({2, 2, 2}, 17, torch::kUInt8)));
+}
+
+/// The Occ3D voxel index of a coordinate (0.4 m voxels from -40 m, or from -1 m along z).
+int64_t voxel(double value, double low) { return static_cast<int64_t>(std::floor((value - low) / 0.4)); }
+
+TEST(Augment, OccupancyGridsFlipAndTurnWithThePoints) {
+  // Labelled voxels with a point at each centre; after every flip and quarter turn, each point
+  // must still sit in a voxel of its label, in semantics and in both masks.
+  const std::vector<std::array<int64_t, 4>> labelled = {
+      {3, 170, 2, 4}, {120, 7, 0, 11}, {199, 0, 15, 7}, {42, 100, 5, 16}};
+  for (int turns = 0; turns < 4; ++turns) {
+    for (const bool flip_x : {false, true}) {
+      for (const bool flip_y : {false, true}) {
+        std::vector<std::array<float, 5>> points;
+        Sample sample;
+        sample.occ_semantics = torch::full({200, 200, 16}, 17, torch::kUInt8);
+        for (const auto& [i, j, k, label] : labelled) {
+          sample.occ_semantics[i][j][k] = label;
+          points.push_back({static_cast<float>(-40 + 0.4 * (i + 0.5)),
+                            static_cast<float>(-40 + 0.4 * (j + 0.5)),
+                            static_cast<float>(-1 + 0.4 * (k + 0.5)), 0, 0});
+        }
+        Sample with_points = make_sample(points, {});
+        with_points.occ_semantics = sample.occ_semantics;
+        with_points.occ_mask_lidar = sample.occ_semantics != 17;
+        with_points.occ_mask_camera = sample.occ_semantics == 17;
+        AugmentParams params = params_with(turns * kPi / 2, 1.0, flip_x, flip_y);
+        params.quarter_turns = turns;
+        apply_augmentation(with_points, params);
+        for (size_t p = 0; p < labelled.size(); ++p) {
+          const int64_t i = voxel(at(with_points.points, p, 0), -40);
+          const int64_t j = voxel(at(with_points.points, p, 1), -40);
+          const int64_t k = voxel(at(with_points.points, p, 2), -1);
+          const std::string where = "turns " + std::to_string(turns) + " flips " +
+                                    std::to_string(flip_x) + std::to_string(flip_y);
+          EXPECT_EQ(with_points.occ_semantics[i][j][k].item<int>(), labelled[p][3]) << where;
+          EXPECT_TRUE(with_points.occ_mask_lidar[i][j][k].item<bool>()) << where;
+          EXPECT_FALSE(with_points.occ_mask_camera[i][j][k].item<bool>()) << where;
+        }
+        EXPECT_EQ((with_points.occ_semantics != 17).sum().item<int64_t>(), 4);
+      }
+    }
+  }
+}
+
+TEST(Augment, OccupancyRefusesTransformsThatLeaveTheGrid) {
+  for (const AugmentParams& params :
+       {params_with(0.3, 1.0, false, false), params_with(0.0, 1.1, false, false),
+        params_with(0.0, 1.0, false, false, {0.5, 0, 0})}) {
+    Sample sample = make_sample({{1, 0, 0, 5, 0.1f}}, {});
+    sample.occ_semantics = torch::full({200, 200, 16}, 17, torch::kUInt8);
+    try {
+      apply_augmentation(sample, params);
+      ADD_FAILURE() << "expected a DataError";
+    } catch (const DataError& error) {
+      EXPECT_NE(std::string(error.what()).find("sample test: Occ3D labels allow only flips and "
+                                               "quarter turns"),
+                std::string::npos)
+          << error.what();
+    }
+  }
+}
+
+TEST(Augment, QuarterTurnsAreDrawnLastAndUniformly) {
+  AugmentConfig plain, turning;
+  plain.rotation = turning.rotation = {-0.1, 0.1};
+  turning.quarter_turns = true;
+  std::mt19937_64 a(5), b(5);
+  std::array<int, 4> seen{};
+  for (int n = 0; n < 400; ++n) {
+    const AugmentParams p = draw_augmentation(plain, a);
+    const AugmentParams t = draw_augmentation(turning, b);
+    ASSERT_GE(t.quarter_turns, 0);
+    ASSERT_LT(t.quarter_turns, 4);
+    ++seen[static_cast<size_t>(t.quarter_turns)];
+    // The other values are the ones drawn without quarter turns.
+    EXPECT_NEAR(t.rotation - t.quarter_turns * kPi / 2, p.rotation, 1e-14);
+    EXPECT_EQ(t.scale, p.scale);
+    EXPECT_EQ(t.flip_x, p.flip_x);
+    EXPECT_EQ(p.quarter_turns, 0);
+  }
+  for (const int count : seen) EXPECT_GT(count, 60);  // 100 expected each
 }
 
 TEST(Augment, BoxCornersMoveWithThePoints) {
@@ -335,7 +413,7 @@ TEST(Augment, ConfigReadsFromTheAugmentSection) {
   EXPECT_EQ(
       core::field_keys(core::fields_of(config)),
       (std::vector<std::string>{"augment.enabled", "augment.rotation", "augment.scale",
-                                "augment.flip_x", "augment.flip_y", "augment.translation_std"}));
+                                "augment.flip_x", "augment.flip_y", "augment.translation_std", "augment.quarter_turns"}));
   // A scale of 0 is refused by the field's range.
   core::ConfigDocument bad =
       core::ConfigDocument::from_string("[augment]\nscale = [0, 1]\n", "augment.toml");
