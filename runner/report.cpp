@@ -16,8 +16,8 @@
 namespace ptqat::runner {
 namespace {
 
-/// The headline metrics of the three tasks, in the order the tables show them; the first a run
-/// has is its primary metric.
+/// The headline metrics of the built-in tasks, in the order the tables show them after the
+/// table's primary metric.
 const std::vector<std::string> kHeadline = {"NDS", "mAP", "mIoU"};
 
 /// Runs that differ only in their seed: one row of a table.
@@ -81,6 +81,28 @@ std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
   return variants;
 }
 
+/// The metrics of a float model's table: its task's primary metric first (the one that picked
+/// the best checkpoint, named by the float record's "val_<metric>" history), then the other
+/// headline metrics its stages have.
+std::vector<std::string> table_metrics(const Variant& model, const std::vector<const Variant*>& family) {
+  std::vector<std::string> metrics;
+  for (const RunRecord* run : model.runs) {
+    for (const auto& [name, history] : run->history) {
+      if (name.rfind("val_", 0) == 0 && metrics.empty()) metrics.push_back(name.substr(4));
+    }
+  }
+  for (const std::string& name : kHeadline) {
+    const bool present = std::any_of(family.begin(), family.end(), [&](const Variant* variant) {
+      return std::any_of(variant->runs.begin(), variant->runs.end(),
+                         [&](const RunRecord* run) { return run->metrics.count(name) != 0; });
+    });
+    if (present && std::find(metrics.begin(), metrics.end(), name) == metrics.end()) {
+      metrics.push_back(name);
+    }
+  }
+  return metrics;
+}
+
 std::string delta_text(const SeedStats& value, const SeedStats& reference) {
   if (value.count == 0 || reference.count == 0) return "";
   return fmt::format("{:+.4f}", value.mean - reference.mean);
@@ -112,41 +134,42 @@ SeedStats seed_stats(const std::vector<double>& values) {
 
 std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
   const std::map<std::string, Variant> variants = variants_of(runs);
-  std::vector<std::string> metrics;
-  for (const std::string& name : kHeadline) {
-    const bool present = std::any_of(runs.begin(), runs.end(), [&](const RunRecord& run) {
-      return run.metrics.count(name) != 0;
-    });
-    if (present) metrics.push_back(name);
-  }
-  if (metrics.empty()) return {};
-  const std::string& primary_of_all = metrics.front();
-
-  std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
-  header.insert(header.end(), metrics.begin(), metrics.end());
-  header.insert(header.end(), {"Δ " + primary_of_all + " vs QAT", "trainable params", "wall s",
-                               "peak MiB", "seeds"});
-  const auto row_of = [&](const Variant& variant, const std::string& method,
-                          const std::string& bits, const std::string& freeze,
-                          const std::string& rule, const std::string& delta) {
-    std::vector<ReportCell> row = {text(method), text(bits), text(freeze), text(rule)};
-    for (const std::string& metric : metrics) row.push_back(stat(variant.stat(metric)));
-    row.push_back(text(delta));
-    row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
-      return static_cast<double>(run.trainable_parameters);
-    }), 0));
-    row.push_back(stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
-    row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
-      return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
-    }), 0));
-    row.push_back(text(std::to_string(variant.runs.size())));
-    return row;
-  };
-
   std::vector<ReportTable> tables;
   std::vector<ReportTable> ablations;
   for (const auto& [float_key, model] : variants) {
     if (model.stage != "float_train") continue;
+    // The stages of this float model: what its table and ablations show.
+    std::vector<const Variant*> family = {&model};
+    for (const auto& [key, variant] : variants) {
+      if (variant.stage != "float_train" && variant.keys.float_train == float_key) {
+        family.push_back(&variant);
+      }
+    }
+    const std::vector<std::string> metrics = table_metrics(model, family);
+    if (metrics.empty()) continue;
+    const std::string& primary = metrics.front();
+
+    std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
+    header.insert(header.end(), metrics.begin(), metrics.end());
+    header.insert(header.end(), {"Δ " + primary + " vs QAT", "trainable params", "wall s",
+                                 "peak MiB", "seeds"});
+    const auto row_of = [&](const Variant& variant, const std::string& method,
+                            const std::string& bits, const std::string& freeze,
+                            const std::string& rule, const std::string& delta) {
+      std::vector<ReportCell> row = {text(method), text(bits), text(freeze), text(rule)};
+      for (const std::string& metric : metrics) row.push_back(stat(variant.stat(metric)));
+      row.push_back(text(delta));
+      row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
+        return static_cast<double>(run.trainable_parameters);
+      }), 0));
+      row.push_back(stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
+      row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
+        return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
+      }), 0));
+      row.push_back(text(std::to_string(variant.runs.size())));
+      return row;
+    };
+
     ReportTable table;
     table.title = fmt::format("{}: float model {} ({} epochs)", model.config.task,
                               float_key.substr(0, 8), model.config.train.epochs);
@@ -172,24 +195,24 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
         }
         return rule_label(a->config) < rule_label(b->config);
       });
-      const SeedStats reference = qat ? qat->stat(primary_of_all) : SeedStats{};
+      const SeedStats reference = qat ? qat->stat(primary) : SeedStats{};
       table.rows.push_back(row_of(calibration, "PTQ", bits, "1", "-",
-                                  delta_text(calibration.stat(primary_of_all), reference)));
+                                  delta_text(calibration.stat(primary), reference)));
       if (qat) table.rows.push_back(row_of(*qat, "full QAT", bits, "0", "-", ""));
       for (const Variant* variant : ptqat) {
         table.rows.push_back(row_of(*variant, "PTQAT", bits,
                                     fmt::format("{:g}", variant->config.quant.freeze_ratio),
                                     rule_label(variant->config),
-                                    delta_text(variant->stat(primary_of_all), reference)));
+                                    delta_text(variant->stat(primary), reference)));
       }
       if (ptqat.empty()) continue;
 
       // The ablation: primary metric by freeze ratio (rows) and rule (columns).
       ReportTable ablation;
       ablation.kind = ReportTable::Kind::kAblation;
-      ablation.value_name = primary_of_all;
+      ablation.value_name = primary;
       ablation.title = fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
-                                   model.config.task, primary_of_all, bits, float_key.substr(0, 8));
+                                   model.config.task, primary, bits, float_key.substr(0, 8));
       std::vector<std::string> rules;
       std::set<double> ratios = {0.0, 1.0};
       for (const Variant* variant : ptqat) {
@@ -212,7 +235,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
           // Freezing nothing is full QAT, freezing everything is PTQ, whatever the rule.
           if (ratio == 0.0 && found == nullptr) found = qat;
           if (ratio == 1.0 && found == nullptr) found = &calibration;
-          row.push_back(found ? stat(found->stat(primary_of_all)) : text(""));
+          row.push_back(found ? stat(found->stat(primary)) : text(""));
         }
         ablation.rows.push_back(std::move(row));
       }

@@ -109,6 +109,47 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   EXPECT_NEAR(ablation.rows[2][1].stat.mean, 0.31, 1e-12);
 }
 
+TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
+  // One results file of a paper sweep: a detection model and a segmentation model. The
+  // segmentation records carry mIoU only, and its float record names mIoU as the metric that
+  // picked the best checkpoint.
+  std::vector<RunRecord> runs = sweep_runs();
+  const auto segmentation = [](RunConfig config) {
+    config.task = "segmentation";
+    return config;
+  };
+  for (const auto& [method, stage, miou] :
+       {std::tuple{quant::QuantMethod::kPtq, "float_train", 0.50},
+        std::tuple{quant::QuantMethod::kPtq, "calibrate", 0.40},
+        std::tuple{quant::QuantMethod::kQat, "fine_tune", 0.45},
+        std::tuple{quant::QuantMethod::kPtqat, "fine_tune", 0.47}}) {
+    RunRecord run = record(segmentation(with(0, method)), stage, 0);
+    run.metrics = {{"mIoU", miou}};
+    if (run.stage == "float_train") run.history["val_mIoU"] = MetricHistory{{8}, {miou}};
+    runs.push_back(run);
+  }
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 4u);  // per task one comparison and one ablation
+  const auto table_of = [&](const std::string& task) {
+    for (const ReportTable& table : tables) {
+      if (table.kind == ReportTable::Kind::kComparison && table.title.rfind(task, 0) == 0) {
+        return table;
+      }
+    }
+    ADD_FAILURE() << "no table for " << task;
+    return ReportTable{};
+  };
+  const ReportTable seg = table_of("segmentation");
+  EXPECT_EQ(seg.header[4], "mIoU");
+  EXPECT_EQ(seg.header[5], "Δ mIoU vs QAT");
+  ASSERT_EQ(seg.rows.size(), 4u);
+  EXPECT_EQ(seg.rows[3][5].text, "+0.0200");
+  const ReportTable det = table_of("detection");
+  EXPECT_EQ(det.header[4], "NDS");
+  EXPECT_EQ(det.header[5], "mAP");
+  EXPECT_EQ(det.header[6], "Δ NDS vs QAT");
+}
+
 TEST(Report, RendersMarkdownLatexAndCsv) {
   const std::vector<ReportTable> tables = report_tables(sweep_runs());
   const std::string md = render_report(tables, ReportFormat::kMarkdown);
