@@ -1,37 +1,5 @@
-// The ptqat executable.
+// The ptqat executable: the built-in tasks only (runner/main_entry.h).
 
-#include <iostream>
-#include <optional>
-#include <sstream>
+#include "runner/main_entry.h"
 
-#include "core/error.h"
-#include "core/preemption.h"
-#include "core/resources.h"
-#include "distributed/mpi_world.h"
-#include "runner/cli.h"
-
-int main(int argc, char** argv) {
-  ptqat::core::keep_freed_memory_in_heap();  // Note [allocator] in core/resources.h
-  // MPI only under a launcher: a plain `ptqat` call stays a plain process. Outside the try, so
-  // a failure can still abort the job (distributed/mpi_world.h).
-  std::optional<ptqat::distributed::MpiWorld> world;
-  if (ptqat::distributed::MpiWorld::launched_by_mpirun()) world.emplace(&argc, &argv);
-  // Ranks other than 0 report nothing on stdout: one job, one report.
-  std::ostringstream discarded;
-  std::ostream& out = world && world->rank() != 0 ? discarded : std::cout;
-  int code = 0;
-  try {
-    code = ptqat::runner::run_cli(argc, argv, out, std::cerr);
-  } catch (const std::exception& error) {
-    // Not a user error: a bug or a library failure. Still one line, and a distinct code.
-    if (world && world->world_size() > 1) ptqat::distributed::abort_world(error.what(), 70);
-    std::cerr << "error: " << error.what() << "\n";
-    return 70;
-  }
-  // A failed rank ends the whole job rather than leaving the others in their next collective;
-  // run_cli has printed the error. A preempted job stopped on every rank alike: it finalizes.
-  if (code != 0 && code != ptqat::core::kPreemptedExitCode && world && world->world_size() > 1) {
-    ptqat::distributed::abort_world("this rank failed (see its error above)", code);
-  }
-  return code;
-}
+int main(int argc, char** argv) { return ptqat::runner::run_main(argc, argv); }

@@ -4,6 +4,7 @@
 
 #include "core/config_toml.h"
 #include "core/error.h"
+#include "runner/task_registry.h"
 
 namespace ptqat::runner {
 
@@ -17,8 +18,7 @@ void OutputConfig::visit(core::ConfigVisitor& v) {
 void RunConfig::visit(core::ConfigVisitor& v) {
   v.field({"seed", "seed of initialisation, shuffling and augmentation", core::Stage::kFloatTrain},
           seed, core::IntRange{0, std::numeric_limits<int32_t>::max()});
-  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task,
-           {"detection", "segmentation", "occupancy"});
+  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task, task_names());
   runtime.visit(v);
   data.visit(v);
   loader.visit(v);
@@ -31,6 +31,7 @@ void RunConfig::visit(core::ConfigVisitor& v) {
   train.visit(v);
   finetune.visit(v);
   output.visit(v);
+  task_options.visit(v);
 }
 
 namespace {

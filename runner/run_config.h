@@ -13,6 +13,7 @@
 #include "datasets/pillars.h"
 #include "quant/quant_config.h"
 #include "runner/lr_schedule.h"
+#include "runner/task_sections.h"
 #include "tasks/detection/detection_model_config.h"
 #include "tasks/occupancy/occupancy_config.h"
 #include "tasks/segmentation/segmentation_config.h"
@@ -31,8 +32,8 @@ struct OutputConfig {
 
 struct RunConfig {
   int64_t seed = 0;
-  /// The perception task: "detection", "segmentation" (LiDAR semantic segmentation) or
-  /// "occupancy" (Occ3D).
+  /// The perception task: "detection", "segmentation" (LiDAR semantic segmentation),
+  /// "occupancy" (Occ3D), or a task a program registered (runner/task_registry.h).
   std::string task = "detection";
   core::RuntimeConfig runtime;
   datasets::DataConfig data;
@@ -47,6 +48,8 @@ struct RunConfig {
   TrainConfig train;
   FineTuneConfig finetune;
   OutputConfig output;
+  /// Sections [<task name>] of the registered tasks that have options.
+  TaskSections task_options;
 
   void visit(core::ConfigVisitor& v);
 };

@@ -9,7 +9,7 @@
 #include "core/stage_key.h"
 #include "datasets/loader.h"
 #include "quant/selection.h"
-#include "runner/task_factory.h"
+#include "runner/task_registry.h"
 
 namespace ptqat::runner {
 
