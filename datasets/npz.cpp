@@ -10,73 +10,12 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "core/zip_archive.h"
 #include "datasets/binary_file.h"
 
 namespace ptqat::datasets {
 
 namespace {
-
-// zlib's deflate cannot expand data by more than about 1032:1; a member claiming more is corrupt.
-constexpr uint64_t kMaxDeflateRatio = 1032;
-
-std::string zip_error_text(int code) {
-  zip_error_t error;
-  zip_error_init_with_code(&error, code);
-  std::string text = zip_error_strerror(&error);
-  zip_error_fini(&error);
-  return text;
-}
-
-/// Closes an archive without writing anything: for reading, and for giving up on a write (libzip
-/// writes to a temporary file, so the target is left untouched).
-struct ZipDiscard {
-  void operator()(zip_t* archive) const { zip_discard(archive); }
-};
-using ZipArchive = std::unique_ptr<zip_t, ZipDiscard>;
-
-/// Closes a member after a failed read; the error that got us here is the one reported.
-struct ZipMemberClose {
-  void operator()(zip_file_t* member) const { zip_fclose(member); }
-};
-
-/// Reads one member completely, with libzip's CRC check, into memory.
-std::vector<uint8_t> read_member(zip_t* archive, zip_uint64_t index, const zip_stat_t& stat,
-                                 const std::string& label) {
-  PTQAT_CHECK(stat.comp_method == ZIP_CM_STORE || stat.comp_method == ZIP_CM_DEFLATE, DataError,
-              "{}: expected a stored or deflated member (numpy writes only these), got zip "
-              "compression method {}",
-              label, stat.comp_method);
-  // The sizes come from the central directory; a corrupt one must not make us allocate terabytes.
-  const uint64_t limit =
-      stat.comp_method == ZIP_CM_STORE ? stat.comp_size : stat.comp_size * kMaxDeflateRatio + 1024;
-  PTQAT_CHECK(stat.size <= limit, DataError,
-              "{}: expected at most {} bytes from {} compressed bytes, got a claimed size of {} "
-              "(corrupt zip directory)",
-              label, limit, stat.comp_size, stat.size);
-  std::unique_ptr<zip_file_t, ZipMemberClose> member(zip_fopen_index(archive, index, 0));
-  PTQAT_CHECK(member != nullptr, DataError, "{}: cannot open member: {}", label,
-              zip_strerror(archive));
-  std::vector<uint8_t> image(stat.size);
-  uint64_t done = 0;
-  while (done < stat.size) {
-    const zip_int64_t got = zip_fread(member.get(), image.data() + done, stat.size - done);
-    PTQAT_CHECK(got >= 0, DataError, "{}: corrupt member: {}", label,
-                zip_file_strerror(member.get()));
-    PTQAT_CHECK(got > 0, DataError, "{}: expected {} bytes, got {} (member ends early)", label,
-                stat.size, done);
-    done += static_cast<uint64_t>(got);
-  }
-  // libzip verifies the CRC when it reaches the end of the member's data; this read makes sure it
-  // has, and that the member holds no more bytes than its directory entry says.
-  uint8_t extra = 0;
-  const zip_int64_t tail = zip_fread(member.get(), &extra, 1);
-  PTQAT_CHECK(tail == 0, DataError, "{}: corrupt member: {}", label,
-              tail < 0 ? std::string(zip_file_strerror(member.get()))
-                       : fmt::format("expected {} bytes, got more", stat.size));
-  const int closed = zip_fclose(member.release());
-  PTQAT_CHECK(closed == 0, DataError, "{}: corrupt member: {}", label, zip_error_text(closed));
-  return image;
-}
 
 /// 1980-01-01 00:00:00, the zip format's earliest date and the one numpy's savez stores (python
 /// zipfile's default date_time). libzip turns the mtime into a DOS date with localtime, so the
@@ -92,16 +31,7 @@ time_t fixed_zip_mtime() {
 }  // namespace
 
 std::map<std::string, NpyArray> read_npz(const std::string& path) {
-  int code = ZIP_ER_OK;
-  ZipArchive archive(zip_open(path.c_str(), ZIP_RDONLY, &code));
-  if (archive == nullptr) {
-    // A file that cannot be opened at all is an I/O problem; anything libzip finds inside it
-    // (no end-of-central-directory record, inconsistent entries) means the content is wrong.
-    const bool io = code == ZIP_ER_NOENT || code == ZIP_ER_OPEN || code == ZIP_ER_MEMORY;
-    if (io) PTQAT_FAIL(IoError, "{}: cannot open .npz: {}", path, zip_error_text(code));
-    PTQAT_FAIL(DataError, "{}: expected a numpy .npz (zip archive), got {}", path,
-               zip_error_text(code));
-  }
+  const core::ZipArchive archive = core::open_zip(path, ".npz", "a numpy .npz (zip archive)");
   const zip_int64_t entries = zip_get_num_entries(archive.get(), 0);
   PTQAT_CHECK(entries >= 0, DataError, "{}: zip_get_num_entries failed: {}", path,
               zip_strerror(archive.get()));
@@ -128,7 +58,7 @@ std::map<std::string, NpyArray> read_npz(const std::string& path) {
                     name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0,
                 DataError, "{}: expected only .npy members in a numpy .npz, got member '{}'", path,
                 name);
-    const std::vector<uint8_t> image = read_member(archive.get(), index, stat, label);
+    const std::vector<uint8_t> image = core::read_zip_member(archive.get(), index, stat, label);
     const bool inserted = arrays
                               .emplace(name.substr(0, name.size() - kSuffix.size()),
                                        parse_npy(image.data(), image.size(), label))
@@ -155,9 +85,9 @@ void write_npz(const std::string& path,
   create_parent_folders(path);
 
   int code = ZIP_ER_OK;
-  ZipArchive archive(zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code));
+  core::ZipArchive archive(zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code));
   PTQAT_CHECK(archive != nullptr, IoError, "{}: cannot create .npz: {}", path,
-              zip_error_text(code));
+              core::zip_error_text(code));
   const auto check = [&](bool ok, const char* call, const std::string& name) {
     PTQAT_CHECK(ok, IoError, "{}: {} failed for '{}': {}", path, call, name,
                 zip_strerror(archive.get()));

@@ -26,6 +26,7 @@
 #include "runner/slurm_command.h"
 #include "runner/step_bench.h"
 #include "runner/sweep_command.h"
+#include "runner/torch_interop.h"
 
 namespace ptqat::runner {
 
@@ -195,6 +196,30 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                    "write segmentation / occupancy predictions in the challenge folder layout");
   eval->add_option("--metrics-json", eval_options.metrics_json, "write the metrics as JSON");
 
+  // ptqat import --config F --torch CKPT.pth [--mapping none|mmdet3d|FILE.json]
+  CLI::App* import = app.add_subcommand(
+      "import", "a PyTorch checkpoint's weights as the config's float model (then quantize it)");
+  TorchImportOptions import_options;
+  import->add_option("--config", import_options.config_file, "TOML run config")->required();
+  import->add_option("--set", import_options.overrides, "override a key (repeatable)");
+  import->add_option("--torch", import_options.torch_file, "the torch.save'd checkpoint")->required();
+  import->add_option("--mapping", import_options.mapping,
+                     "names: none (ptqat's), mmdet3d (CenterPoint), or a JSON {ptqat: theirs}")
+      ->capture_default_str();
+
+  // ptqat export --checkpoint CKPT [--torch OUT.pth [--mapping M]] [--quantized OUT.h5]
+  CLI::App* export_command = app.add_subcommand(
+      "export", "a stage's float weights as a PyTorch file, its quantized layers as HDF5");
+  TorchExportOptions export_options;
+  export_command->add_option("--checkpoint", export_options.checkpoint, "a stage's .pt")->required();
+  export_command->add_option("--set", export_options.overrides, "override a key (repeatable)");
+  export_command->add_option("--torch", export_options.torch_file, "write the float weights here");
+  export_command->add_option("--mapping", export_options.mapping,
+                             "names: none (ptqat's), mmdet3d (CenterPoint), or a JSON {ptqat: theirs}")
+      ->capture_default_str();
+  export_command->add_option("--quantized", export_options.quantized_file,
+                             "write integer weights, scales and zero points here (HDF5)");
+
   // ptqat sweep SWEEP.toml [--out RESULTS.h5] [--set ...] [--dry-run]
   CLI::App* sweep = app.add_subcommand(
       "sweep", "run a sweep's grid of train / calibrate / fine-tune stages over groups of ranks; "
@@ -297,6 +322,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       run_quantization(load_run_config(quantize_config, quantize_overrides), job_group(), out);
     } else if (*eval) {
       run_evaluation(eval_options, out);
+    } else if (*import) {
+      run_torch_import(import_options, out);
+    } else if (*export_command) {
+      run_torch_export(export_options, out);
     } else if (*sweep) {
       run_sweep(sweep_options, out);
     } else if (*slurm) {

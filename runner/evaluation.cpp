@@ -77,40 +77,56 @@ std::string method_of(const CheckpointIdentity& identity) {
 
 }  // namespace
 
-tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
-  const CheckpointIdentity identity = identify(options);
-  const RunConfig& config = identity.config;
-  const StageContext context(config, /*with_train_split=*/false, job_group());
-  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
-
+CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::string& config_file,
+                                      const std::vector<std::string>& overrides) {
+  EvaluationOptions options;
+  options.checkpoint = checkpoint;
+  options.config_file = config_file;
+  options.overrides = overrides;
+  CheckpointIdentity identity = identify(options);
+  CheckpointModel loaded;
+  loaded.method = method_of(identity);
+  loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false, job_group());
+  loaded.model = loaded.context->task().build_model();
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
   if (quantized) {
     // The checkpoint's quantizer shapes and frozen caches must exist before it loads: configure
     // as its stage did, and freeze its frozen layers with their current weights, which the load
     // then replaces by the checkpoint's cached ones.
-    const std::vector<quant::NamedLayer> layers =
-        configure_quantization(context, *model, context.first_eval_batch());
+    loaded.layers = configure_quantization(*loaded.context, *loaded.model, loaded.context->first_eval_batch());
     for (const std::string& name : identity.frozen_layers) {
-      const auto found = std::find_if(layers.begin(), layers.end(),
+      const auto found = std::find_if(loaded.layers.begin(), loaded.layers.end(),
                                       [&](const quant::NamedLayer& layer) { return layer.name == name; });
-      PTQAT_CHECK(found != layers.end(), DataError,
+      PTQAT_CHECK(found != loaded.layers.end(), DataError,
                   "{}: frozen layer '{}' is not a quantizable layer of this model", identity.path,
                   name);
       quant::QuantizableLayer& layer = *found->layer;
       layer.freeze_with(layer.folded_weight(), layer.folded_bias());
     }
-    quant::set_mode(layers, quant::LayerMode::kQuantize);
+    quant::set_mode(loaded.layers, quant::LayerMode::kQuantize);
   }
-  load_model_weights(identity.path, *model);
+  load_model_weights(identity.path, *loaded.model);
+  loaded.config = std::move(identity.config);
+  loaded.path = std::move(identity.path);
+  loaded.stage = std::move(identity.stage);
+  loaded.key = std::move(identity.key);
+  return loaded;
+}
+
+tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
+  core::reset_peak_rss();
+  const core::Stopwatch stopwatch;
+  const std::string started_at = utc_timestamp();
+  const CheckpointModel loaded = load_checkpoint_model(options.checkpoint, options.config_file, options.overrides);
+  const RunConfig& config = loaded.config;
+  const StageContext& context = *loaded.context;
+  torch::nn::Module& model = *loaded.model;
 
   // Each rank evaluates its shard of the split; rank 0 writes the files.
   const tasks::TaskMetrics metrics =
-      context.evaluate(*model, {options.export_json, options.export_dir});
-  out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", identity.path, method_of(identity),
-                     identity.key, config.data.version, config.data.eval_split)
+      context.evaluate(model, {options.export_json, options.export_dir});
+  out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", loaded.path, loaded.method,
+                     loaded.key, config.data.version, config.data.eval_split)
       << metrics_table(metrics);
   if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
   if (!options.export_dir.empty()) out << "predictions: " << options.export_dir << "\n";
@@ -121,9 +137,9 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
 
   RunConfig resolved = config;
   const std::string key =
-      core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate, identity.key);
-  RunRecord record = stage_record(config, key, identity.key, core::Stage::kEvaluate,
-                                  method_of(identity), started_at, stopwatch, *model, metrics);
+      core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate, loaded.key);
+  RunRecord record = stage_record(config, key, loaded.key, core::Stage::kEvaluate, loaded.method,
+                                  started_at, stopwatch, model, metrics);
   record.trainable_parameters = 0;
   publish(context, record);
   return metrics;

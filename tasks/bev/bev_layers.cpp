@@ -24,8 +24,8 @@ quant::QConvBn2d conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride
 }
 
 NeckBranchImpl::NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor,
-                               double bn_eps, double bn_momentum) {
-  if (factor >= 1.0) {
+                               bool conv_for_no_stride, double bn_eps, double bn_momentum) {
+  if (factor > 1.0 || (factor == 1.0 && !conv_for_no_stride)) {
     const auto kernel = static_cast<int64_t>(std::llround(factor));
     up = register_module(
         "up", quant::QConvTranspose2d(nn::ConvTranspose2dOptions(in_channels, out_channels, kernel)

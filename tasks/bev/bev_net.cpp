@@ -47,7 +47,8 @@ BevNetImpl::BevNetImpl(const BevNetConfig& config, const datasets::PillarConfig&
     auto neck = register_module("neck", nn::ModuleList());
     for (size_t s = 0; s < backbone_.size(); ++s) {
       neck_.push_back(NeckBranch(config_.backbone_channels[s], config_.upsample_channels[s],
-                                 config_.upsample_strides[s], eps, momentum));
+                                 config_.upsample_strides[s],
+                                 config_.neck_conv_for_no_stride, eps, momentum));
       neck->push_back(neck_.back());
       encoded += config_.upsample_channels[s];
     }

@@ -97,6 +97,11 @@ void BevNetConfig::visit_fields(core::ConfigVisitor& v) {
            "per stage: neck resampling factor (>= 1 transposed conv, < 1 strided conv)",
            Stage::kFloatTrain},
           upsample_strides, RealRange{0.0, 64.0, true});
+  v.field({"neck_conv_for_no_stride",
+           "a neck factor of 1 as a 1x1 conv (true, mmdet3d's use_conv_for_no_stride) or a 1x1 "
+           "transposed conv",
+           Stage::kFloatTrain},
+          neck_conv_for_no_stride);
   v.field({"upsample_channels", "per stage: output channels of its neck branch", Stage::kFloatTrain},
           upsample_channels, IntRange{1, kMaxChannels});
   v.field({"shared_channels", "output channels of the shared conv3x3 the task heads see",

@@ -44,6 +44,9 @@ struct BevNetConfig {
   /// transposed conv with kernel = stride (an integer), < 1 a conv with kernel = stride =
   /// 1 / factor (an integer), as mmdet3d's SECONDFPN.
   std::vector<double> upsample_strides = {0.5, 1.0, 2.0};
+  /// A neck factor of 1 as a 1x1 conv + BN (true, mmdet3d's use_conv_for_no_stride, as its
+  /// CenterPoint configs) or a 1x1 transposed conv + BN (false, SECONDFPN's default).
+  bool neck_conv_for_no_stride = false;
   /// Per backbone stage: output channels of its neck branch; the branches are concatenated.
   std::vector<int64_t> upsample_channels = {128, 128, 128};
   /// Output channels of the shared conv3x3 after the encoder: what the task heads see.

@@ -1,0 +1,83 @@
+#include "runner/torch_interop.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/resources.h"
+#include "interop/torch_pickle.h"
+#include "quant/quantized_export.h"
+#include "runner/checkpoint.h"
+#include "runner/evaluation.h"
+#include "runner/job_group.h"
+#include "runner/stage_context.h"
+#include "tasks/detection/mmdet3d_names.h"
+
+namespace ptqat::runner {
+
+interop::NameMapping named_mapping(const std::string& name, const RunConfig& config) {
+  if (name == "none") return {};
+  if (name == "mmdet3d") {
+    PTQAT_CHECK(config.task == "detection", ConfigError,
+                "--mapping mmdet3d: expected the detection task (mmdetection3d's CenterPoint), "
+                "got task \"{}\"",
+                config.task);
+    return tasks::detection::mmdet3d_centerpoint_names(config.model);
+  }
+  return interop::read_name_mapping(name);
+}
+
+tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostream& out) {
+  core::reset_peak_rss();
+  const core::Stopwatch stopwatch;
+  const std::string started_at = utc_timestamp();
+  RunConfig config = with_ranks(load_run_config(options.config_file, options.overrides),
+                                job_group().world_size());
+  const interop::NameMapping mapping = named_mapping(options.mapping, config);
+  const StageContext context(config, /*with_train_split=*/false, job_group());
+  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+  interop::load_float_state(*model, interop::read_torch_state_dict(options.torch_file), mapping,
+                            options.torch_file);
+
+  const std::string key = stage_keys(config).float_train;
+  const tasks::TaskMetrics metrics = context.evaluate(*model, {});
+  const StagePaths paths = stage_paths(config, key);
+  TrainingState state;
+  state.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
+  state.metadata["imported_from"] = options.torch_file;
+  state.best_metric = metrics.has_ground_truth ? metrics.scalars.at(metrics.primary) : 0.0;
+  if (context.writes()) save_model_checkpoint(paths.checkpoint, *model, state);
+
+  RunRecord record = stage_record(config, key, "", core::Stage::kFloatTrain, "float", started_at,
+                                  stopwatch, *model, metrics);
+  // The float model's table names its primary metric by this history (runner/report.h).
+  if (metrics.has_ground_truth) {
+    record.history["val_" + metrics.primary] = MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
+  }
+  publish(context, record);
+  out << fmt::format("imported {} as float model {}: {}\ncheckpoint: {}\n", options.torch_file, key,
+                     summary_line(metrics), paths.checkpoint);
+  return metrics;
+}
+
+void run_torch_export(const TorchExportOptions& options, std::ostream& out) {
+  PTQAT_CHECK(!options.torch_file.empty() || !options.quantized_file.empty(), ConfigError,
+              "export: give --torch FILE.pth and/or --quantized FILE.h5");
+  const CheckpointModel loaded = load_checkpoint_model(options.checkpoint, "", options.overrides);
+  if (!loaded.context->writes()) return;
+  if (!options.torch_file.empty()) {
+    const interop::NameMapping mapping = named_mapping(options.mapping, loaded.config);
+    interop::write_torch_state_dict(options.torch_file, interop::mapped_float_state(*loaded.model, mapping));
+    out << fmt::format("float weights of {} ({} model): {}\n", loaded.path, loaded.method,
+                       options.torch_file);
+  }
+  if (!options.quantized_file.empty()) {
+    PTQAT_CHECK(!loaded.layers.empty(), ConfigError,
+                "export --quantized: {} is a float model; export a calibrated or fine-tuned stage",
+                loaded.path);
+    quant::export_quantized(loaded.layers, options.quantized_file);
+    out << fmt::format("quantized layers of {} ({} model): {}\n", loaded.path, loaded.method,
+                       options.quantized_file);
+  }
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,91 @@
+// `ptqat export` and `ptqat import` as a user runs them: a trained tiny detector's float weights
+// go to a PyTorch file under mmdetection3d's names (what torch.load reads), come back into a new
+// output folder as its float model, evaluate identically, and PTQAT starts from them; the
+// quantized stage exports its integer layers; bad inputs are one-line errors.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runner/results_store.h"
+#include "tests/runner/cli_run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/torch_checkpoint.h"
+
+namespace ptqat::runner {
+namespace {
+
+const std::string kTiny = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+
+std::string metric_of(const std::string& file, const std::string& name) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in).at(name).dump();
+}
+
+TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
+  if (ptqat::testing::python_with_numpy().empty()) GTEST_SKIP() << "python3 with numpy is not installed";
+  ptqat::testing::TempDir dir;
+  ASSERT_EQ(testing::ptqat("data synth --preset tiny --out " + dir.file("data")).exit_code, 0);
+  const std::string common = " --set data.dataroot=" + dir.file("data") + " --set runtime.threads=1";
+  const testing::CliRun train =
+      testing::ptqat("train --config " + kTiny + common + " --set output.dir=" + dir.file("a") +
+                     " --set train.epochs=1");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const testing::CliRun calibrate = testing::ptqat("quantize --method ptq --config " + kTiny + common +
+                                                   " --set output.dir=" + dir.file("a") + " --set train.epochs=1");
+  ASSERT_EQ(calibrate.exit_code, 0) << calibrate.output;
+  std::string float_checkpoint, ptq_checkpoint;
+  for (const RunRecord& record : read_results(dir.file("a/results.h5"))) {
+    const std::string path = dir.file("a/checkpoints/" + record.key + ".pt");
+    (record.stage == "float_train" ? float_checkpoint : ptq_checkpoint) = path;
+  }
+
+  const testing::CliRun exported =
+      testing::ptqat("export --checkpoint " + float_checkpoint + " --mapping mmdet3d --torch " +
+                     dir.file("float.pth") + common);
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const nlohmann::json loaded = ptqat::testing::read_torch_checkpoint(dir.file("float.pth"));
+  EXPECT_EQ(loaded.count("pts_voxel_encoder.pfn_layers.0.linear.weight"), 1u);
+  EXPECT_EQ(loaded.count("pts_bbox_head.task_heads.5.heatmap.1.bias"), 1u);
+
+  const testing::CliRun imported =
+      testing::ptqat("import --config " + kTiny + " --mapping mmdet3d --torch " + dir.file("float.pth") +
+                     common + " --set output.dir=" + dir.file("b") + " --set train.epochs=1");
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  EXPECT_NE(imported.output.find("imported " + dir.file("float.pth") + " as float model"), std::string::npos);
+
+  // The same float model: the same metrics in both folders, and PTQ starts from the import.
+  for (const char* folder : {"a", "b"}) {
+    const testing::CliRun eval = testing::ptqat("eval --config " + kTiny + common + " --set output.dir=" +
+                                                dir.file(folder) + " --set train.epochs=1 --metrics-json " +
+                                                dir.file(std::string(folder) + ".json"));
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  }
+  EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
+  EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
+  const testing::CliRun from_import = testing::ptqat("quantize --method ptqat --config " + kTiny + common +
+                                                     " --set output.dir=" + dir.file("b") +
+                                                     " --set train.epochs=1 --set finetune.epochs=1");
+  ASSERT_EQ(from_import.exit_code, 0) << from_import.output;
+
+  // The PTQ stage's integer layers.
+  const testing::CliRun quantized =
+      testing::ptqat("export --checkpoint " + ptq_checkpoint + " --quantized " + dir.file("ptq.h5") + common);
+  ASSERT_EQ(quantized.exit_code, 0) << quantized.output;
+  EXPECT_GT(std::filesystem::file_size(dir.file("ptq.h5")), 1000u);
+
+  // A checkpoint of another model is refused with the keys that do not fit, and nothing recorded.
+  const testing::CliRun wrong =
+      testing::ptqat("import --config " + kTiny + " --torch " + dir.file("float.pth") + common +
+                     " --set output.dir=" + dir.file("c"));
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.output.find("float.pth: expected a tensor for each of the model's"), std::string::npos)
+      << wrong.output;
+  EXPECT_NE(wrong.output.find("unexpected: pts_voxel_encoder"), std::string::npos) << wrong.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("c/results.h5")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("c/checkpoints")));
+}
+
+}  // namespace
+}  // namespace ptqat::runner
