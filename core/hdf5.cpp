@@ -233,8 +233,17 @@ void Group::write(const std::string& name, const std::vector<int64_t>& values,
   write_dataset(*this, name, values, dims, H5T_NATIVE_INT64, file_type);
 }
 
+void Group::write(const std::string& name, const std::vector<float>& values,
+                  const std::vector<hsize_t>& dims) const {
+  write_dataset(*this, name, values, dims, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE);
+}
+
 std::vector<double> Group::read_doubles(const std::string& name) const {
   return read_dataset<double>(*this, name, H5T_NATIVE_DOUBLE);
+}
+
+std::vector<float> Group::read_floats(const std::string& name) const {
+  return read_dataset<float>(*this, name, H5T_NATIVE_FLOAT);
 }
 
 std::vector<int64_t> Group::read_int64s(const std::string& name) const {

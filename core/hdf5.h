@@ -62,7 +62,11 @@ class Group {
   /// HDF5 converts on write, and read_int64s() converts back.
   void write(const std::string& name, const std::vector<int64_t>& values,
              const std::vector<hsize_t>& dims, hid_t file_type) const;
+  /// Single precision on disk and in memory (point clouds).
+  void write(const std::string& name, const std::vector<float>& values,
+             const std::vector<hsize_t>& dims) const;
   std::vector<double> read_doubles(const std::string& name) const;
+  std::vector<float> read_floats(const std::string& name) const;
   std::vector<int64_t> read_int64s(const std::string& name) const;
   std::vector<hsize_t> shape(const std::string& name) const;
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "datasets/categories.h"
 
 namespace ptqat::datasets {
 namespace {
@@ -88,6 +89,12 @@ void AugmentConfig::visit(core::ConfigVisitor& v) {
     v.field({"quarter_turns", "add a rotation by k * 90 degrees, k uniform in 0..3",
              Stage::kFloatTrain},
             quarter_turns);
+    v.field({"gt_paste", "paste objects of the ground-truth database (GT-paste)", Stage::kFloatTrain},
+            gt_paste);
+    v.field({"gt_database", "the database file `ptqat data gtdb` wrote", Stage::kNone}, gt_database);
+    v.field({"gt_paste_counts", "GT-paste: objects wanted per sample, per detection class",
+             Stage::kFloatTrain},
+            gt_paste_counts, core::IntRange{0, 100});
   });
 }
 
@@ -101,6 +108,12 @@ void validate(const AugmentConfig& config) {
     PTQAT_CHECK(std_dev >= 0.0, ConfigError,
                 "augment.translation_std: expected values >= 0, got {}", std_dev);
   }
+  PTQAT_CHECK(config.gt_paste_counts.size() == static_cast<size_t>(kNumDetectionClasses), ConfigError,
+              "augment.gt_paste_counts: expected {} counts (one per detection class), got {}",
+              kNumDetectionClasses, config.gt_paste_counts.size());
+  PTQAT_CHECK(!config.gt_paste || !config.gt_database.empty(), ConfigError,
+              "augment.gt_database: expected the database file (`ptqat data gtdb`) when "
+              "augment.gt_paste is true");
 }
 
 AugmentParams draw_augmentation(const AugmentConfig& config, std::mt19937_64& rng) {

@@ -33,6 +33,11 @@ struct AugmentConfig {
   std::vector<double> translation_std = {0.0, 0.0, 0.0};
   /// Add a rotation by k * 90 degrees, k uniform in 0..3 (maps the Occ3D grid onto itself).
   bool quarter_turns = false;
+  /// GT-paste (datasets/gt_paste.h) from the database `gt_database` (`ptqat data gtdb`), before
+  /// the other transforms; `gt_paste_counts` objects wanted per class (kDetectionNames order).
+  bool gt_paste = false;
+  std::string gt_database;
+  std::vector<int64_t> gt_paste_counts = {2, 3, 7, 4, 6, 2, 6, 6, 2, 2};
 
   void visit(core::ConfigVisitor& v);
 };

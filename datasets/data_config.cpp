@@ -30,6 +30,11 @@ void DataConfig::visit(core::ConfigVisitor& v) {
               "frame of points and boxes: lidar (keyframe LIDAR_TOP) or ego (keyframe ego, Occ3D)",
               Stage::kFloatTrain},
              frame, {"lidar", "ego"});
+    v.field({"cbgs",
+             "class-balanced resampling of the training split (CBGS, as mmdetection3d's "
+             "CenterPoint recipe)",
+             Stage::kFloatTrain},
+            cbgs);
   });
 }
 

@@ -20,6 +20,9 @@ struct DataConfig {
   /// Frame of points and boxes: "lidar" (the keyframe's LIDAR_TOP frame) or "ego" (the
   /// keyframe's ego frame, where Occ3D grids live).
   std::string frame = "lidar";
+  /// Resample the training split class-balanced (datasets/class_balanced_sampling.h); the
+  /// evaluation split is never resampled.
+  bool cbgs = false;
 
   void visit(core::ConfigVisitor& v);
   /// `occupancy_dir` resolved against the dataroot unless absolute.

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "datasets/gt_paste.h"
 
 namespace ptqat::datasets {
 
@@ -31,6 +32,14 @@ Loader::Loader(const NuScenesDataset& dataset, LoaderConfig config, PillarConfig
       seed_(seed) {
   validate(pillars_);
   validate(augment_);
+  if (augment_.enabled && augment_.gt_paste) {
+    auto database = std::make_shared<GroundTruthDatabase>(read_gt_database(augment_.gt_database));
+    PTQAT_CHECK(database->frame == dataset.config().frame, DataError,
+                "{}: the database's points are in the {} frame, the dataset's (data.frame) in the {} "
+                "frame; rebuild it with the run's config",
+                augment_.gt_database, database->frame, dataset.config().frame);
+    gt_database_ = std::move(database);
+  }
 }
 
 Loader::~Loader() { stop_workers(); }
@@ -50,6 +59,13 @@ Batch Loader::load(const std::vector<ShardEntry>& entries, int64_t epoch) const 
       std::seed_seq seeds{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
                           static_cast<uint32_t>(epoch), static_cast<uint32_t>(entry.sample)};
       std::mt19937_64 rng(seeds);
+      if (gt_database_) {
+        // Its own stream, so switching GT-paste on leaves the other draws as they were.
+        std::seed_seq paste_seeds{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+                                  static_cast<uint32_t>(epoch), static_cast<uint32_t>(entry.sample), 1u};
+        std::mt19937_64 paste_rng(paste_seeds);
+        paste_ground_truth(sample, *gt_database_, augment_.gt_paste_counts, paste_rng);
+      }
       apply_augmentation(sample, draw_augmentation(augment_, rng));
     }
     pillars.push_back(pillarize(sample.points, pillars_));

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "datasets/augment.h"
 #include "datasets/batch.h"
+#include "datasets/gt_database.h"
 #include "datasets/nuscenes_dataset.h"
 #include "datasets/pillars.h"
 #include "datasets/sampler.h"
@@ -36,7 +37,8 @@ struct LoaderConfig {
 class Loader {
  public:
   /// `augment` is applied only when `augment.enabled` (training); pass a disabled config for
-  /// evaluation.
+  /// evaluation. With augment.gt_paste the database is read here (IoError / DataError naming it;
+  /// DataError when it was built in another frame than the dataset's).
   Loader(const NuScenesDataset& dataset, LoaderConfig config, PillarConfig pillars,
          AugmentConfig augment, int rank, int world_size, uint64_t seed);
   ~Loader();
@@ -61,6 +63,8 @@ class Loader {
   LoaderConfig config_;
   PillarConfig pillars_;
   AugmentConfig augment_;
+  /// The GT-paste database of training with augment.gt_paste; null otherwise.
+  std::shared_ptr<const GroundTruthDatabase> gt_database_;
   ShardedSampler sampler_;
   uint64_t seed_;
 

@@ -19,6 +19,12 @@ NuScenesDataset::NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std
   rows_ = nusc_->split_samples(split_);
 }
 
+NuScenesDataset::NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std::string& split,
+                                 DataConfig config, std::vector<Row> rows)
+    : NuScenesDataset(std::move(nusc), split, std::move(config)) {
+  rows_ = std::move(rows);
+}
+
 std::string occupancy_labels_path(const NuScenes& nusc, const std::string& occupancy_root,
                                   Row sample) {
   const auto& tables = nusc.tables();

@@ -21,6 +21,10 @@ class NuScenesDataset {
   /// lidarseg.json is a DataError.
   NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std::string& split,
                   DataConfig config);
+  /// The given sample rows of the split instead (repeats allowed): a resampled training set
+  /// (class_balanced_sampling.h).
+  NuScenesDataset(std::shared_ptr<const NuScenes> nusc, const std::string& split,
+                  DataConfig config, std::vector<Row> rows);
 
   int64_t size() const { return static_cast<int64_t>(rows_.size()); }
   /// Loads sample `index` of the split (0 <= index < size()). Thread-safe: only reads files.
@@ -28,6 +32,7 @@ class NuScenesDataset {
 
   const NuScenes& nusc() const { return *nusc_; }
   const std::string& split() const { return split_; }
+  const DataConfig& config() const { return config_; }
   /// Sample rows of the split, in split order.
   const std::vector<Row>& rows() const { return rows_; }
 

@@ -103,6 +103,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                            ".npz file");
   std::string inspect_file;
   inspect->add_option("file", inspect_file, "the file")->required();
+  CLI::App* gtdb = data->add_subcommand(
+      "gtdb", "build the ground-truth database of GT-paste augmentation from the training split");
+  GtDatabaseOptions gtdb_options;
+  gtdb->add_option("--config", gtdb_options.config_file, "TOML run config (its data.*)")->required();
+  gtdb->add_option("--set", gtdb_options.overrides, "override a key (repeatable)");
+  gtdb->add_option("--out", gtdb_options.out, "the database file to write (HDF5)")->required();
+  gtdb->add_option("--min-points", gtdb_options.min_points, "leave out objects with fewer points")
+      ->capture_default_str();
 
   // ptqat bench loader [FILE] [--set ...] [--batches N]
   CLI::App* bench = app.add_subcommand("bench",
@@ -311,6 +319,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
           "{:.1f} s ({:.1f} samples/s)\n",
           synth_out, summary.scenes, summary.samples, summary.sample_data, summary.annotations,
           summary.seconds, static_cast<double>(summary.samples) / summary.seconds);
+    } else if (*gtdb) {
+      build_gt_database_command(gtdb_options, out);
     } else if (*inspect) {
       print_data_file_summary(inspect_file, out);
     } else if (*train) {

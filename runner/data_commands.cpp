@@ -7,11 +7,14 @@
 #include "core/error.h"
 #include "core/resources.h"
 #include "datasets/categories.h"
+#include "datasets/gt_database.h"
 #include "datasets/lidarseg_file.h"
 #include "datasets/npz.h"
+#include "datasets/nuscenes_dataset.h"
 #include "datasets/nuscenes.h"
 #include "datasets/occ3d.h"
 #include "datasets/point_cloud_file.h"
+#include "runner/run_config.h"
 
 namespace ptqat::runner {
 
@@ -173,6 +176,21 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out) {
   if (!occupancy.empty()) {
     out << fmt::format("Occ3D classes ({} label files):\n", occupancy.size());
     print_histogram(torch::stack(occupancy), datasets::kOccFreeClass + 1, occ_class_name, out);
+  }
+}
+
+void build_gt_database_command(const GtDatabaseOptions& options, std::ostream& out) {
+  const RunConfig config = load_run_config(options.config_file, options.overrides);
+  const core::Stopwatch stopwatch;
+  const auto index = std::make_shared<const datasets::NuScenes>(config.data.dataroot, config.data.version);
+  const datasets::NuScenesDataset train(index, config.data.train_split, config.data);
+  const datasets::GroundTruthDatabase database = datasets::build_gt_database(train, options.min_points);
+  datasets::write_gt_database(database, options.out);
+  out << fmt::format("{}: {} objects, {} points from {} samples of {} ({} sweeps, {} frame) in {:.1f} s\n",
+                     options.out, database.objects.size(), database.points.size(0), train.size(),
+                     config.data.train_split, database.nsweeps, database.frame, stopwatch.seconds());
+  for (size_t c = 0; c < database.by_class.size(); ++c) {
+    out << fmt::format("  {:<22} {:>7}\n", datasets::kDetectionNames[c], database.by_class[c].size());
   }
 }
 

@@ -1,9 +1,11 @@
 #pragma once
-// `ptqat data info` and `ptqat data inspect`: what a user checks by eye before training.
+// `ptqat data info` and `ptqat data inspect`: what a user checks by eye before training; `ptqat
+// data gtdb`: the ground-truth database of GT-paste augmentation.
 
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace ptqat::runner {
 
@@ -25,5 +27,15 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out);
 /// min/max), a `_lidarseg.bin` (label histogram), an Occ3D `labels.npz` (grid shape, class
 /// histogram, mask counts) or any other `.npz` (members with dtype and shape).
 void print_data_file_summary(const std::string& path, std::ostream& out);
+
+struct GtDatabaseOptions {
+  std::string config_file;  ///< the run config whose data.* (train split, sweeps, frame, lidarseg)
+  std::vector<std::string> overrides;
+  std::string out;          ///< the database file to write
+  int64_t min_points = 5;   ///< objects with fewer points inside their box are left out
+};
+
+/// Builds the database of the config's training split and writes it; prints objects per class.
+void build_gt_database_command(const GtDatabaseOptions& options, std::ostream& out);
 
 }  // namespace ptqat::runner

@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "core/stage_key.h"
+#include "datasets/categories.h"
+#include "datasets/class_balanced_sampling.h"
 #include "datasets/loader.h"
 #include "quant/selection.h"
 #include "runner/task_registry.h"
@@ -72,7 +74,15 @@ StageContext::StageContext(RunConfig config, bool with_train_split, core::Collec
   core::apply_thread_setting(config_.runtime.threads);
   if (config_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   torch::manual_seed(static_cast<uint64_t>(config_.seed));
-  if (with_train_split) train_set_.emplace(index_, config_.data.train_split, config_.data);
+  if (with_train_split && config_.data.cbgs) {
+    const std::vector<datasets::Row> rows = index_->split_samples(config_.data.train_split);
+    train_set_.emplace(index_, config_.data.train_split, config_.data,
+                       datasets::class_balanced_rows(rows, datasets::sample_detection_classes(*index_, rows),
+                                                     datasets::kNumDetectionClasses,
+                                                     static_cast<uint64_t>(config_.seed)));
+  } else if (with_train_split) {
+    train_set_.emplace(index_, config_.data.train_split, config_.data);
+  }
 }
 
 const datasets::NuScenesDataset& StageContext::train_set() const {

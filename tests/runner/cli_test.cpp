@@ -185,6 +185,28 @@ TEST(Cli, DataSynthBadInputIsOneLine) {
   EXPECT_TRUE(contains(unwritable.output, "cannot create the output folder")) << unwritable.output;
 }
 
+TEST(Cli, GtDatabaseThenTrainingWithGtPasteAndCbgs) {
+  testing::TempDir dir;
+  ASSERT_EQ(ptqat("data synth --out " + dir.file("synth") + " --preset tiny").exit_code, 0);
+  const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+  const std::string data = " --set data.dataroot=" + dir.file("synth") + " --set data.lidarseg=true";
+  const CliRun gtdb = ptqat("data gtdb --config " + config + data + " --out " + dir.file("gtdb.h5"));
+  ASSERT_EQ(gtdb.exit_code, 0) << gtdb.output;
+  EXPECT_TRUE(contains(gtdb.output, dir.file("gtdb.h5") + ": ")) << gtdb.output;
+  EXPECT_TRUE(contains(gtdb.output, "pedestrian")) << gtdb.output;
+  const CliRun train =
+      ptqat("train --config " + config + data + " --set output.dir=" + dir.file("run") +
+            " --set train.epochs=1 --set runtime.threads=1 --set data.cbgs=true" +
+            " --set augment.gt_paste=true --set augment.gt_database=" + dir.file("gtdb.h5"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  // Without the database file: one line naming it.
+  const CliRun missing =
+      ptqat("train --config " + config + data + " --set output.dir=" + dir.file("run2") +
+            " --set augment.gt_paste=true --set augment.gt_database=" + dir.file("none.h5"), true);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.output, "none.h5: no ground-truth database")) << missing.output;
+}
+
 TEST(Cli, UnknownSubcommandFails) {
   const CliRun run = ptqat("frobnicate");
   EXPECT_NE(run.exit_code, 0);
