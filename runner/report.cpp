@@ -103,6 +103,12 @@ std::vector<std::string> table_metrics(const Variant& model, const std::vector<c
   return metrics;
 }
 
+/// The task, and the BEV encoder when it is not the SECOND CNN: "detection, transformer encoder".
+std::string model_label(const RunConfig& config) {
+  if (config.model.bev.encoder == "second") return config.task;
+  return fmt::format("{}, {} encoder", config.task, config.model.bev.encoder);
+}
+
 std::string delta_text(const SeedStats& value, const SeedStats& reference) {
   if (value.count == 0 || reference.count == 0) return "";
   return fmt::format("{:+.4f}", value.mean - reference.mean);
@@ -171,7 +177,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     };
 
     ReportTable table;
-    table.title = fmt::format("{}: float model {} ({} epochs)", model.config.task,
+    table.title = fmt::format("{}: float model {} ({} epochs)", model_label(model.config),
                               float_key.substr(0, 8), model.config.train.epochs);
     table.header = header;
     table.rows.push_back(row_of(model, "float", "-", "-", "-", ""));
@@ -212,7 +218,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
       ablation.kind = ReportTable::Kind::kAblation;
       ablation.value_name = primary;
       ablation.title = fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
-                                   model.config.task, primary, bits, float_key.substr(0, 8));
+                                   model_label(model.config), primary, bits, float_key.substr(0, 8));
       std::vector<std::string> rules;
       std::set<double> ratios = {0.0, 1.0};
       for (const Variant* variant : ptqat) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tasks/class_iou.h"
 
 namespace ptqat::tasks::occupancy {
 
@@ -32,20 +33,7 @@ void Occ3dConfusion::add(const torch::Tensor& ground_truth, const torch::Tensor&
   }
 }
 
-std::array<double, kNumOccClasses> Occ3dConfusion::iou() const {
-  std::array<double, kNumOccClasses> result{};
-  for (int c = 0; c < kNumOccClasses; ++c) {
-    int64_t row = 0, column = 0;
-    for (int k = 0; k < kNumOccClasses; ++k) {
-      row += counts_[c][k];
-      column += counts_[k][c];
-    }
-    const int64_t union_size = row + column - counts_[c][c];
-    result[c] = union_size == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                : static_cast<double>(counts_[c][c]) / union_size;
-  }
-  return result;
-}
+std::array<double, kNumOccClasses> Occ3dConfusion::iou() const { return class_iou(counts_); }
 
 double Occ3dConfusion::mean_iou() const {
   const std::array<double, kNumOccClasses> per_class = iou();

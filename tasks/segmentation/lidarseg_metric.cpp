@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tasks/class_iou.h"
 #include "datasets/lidarseg_file.h"
 
 namespace ptqat::tasks::segmentation {
@@ -23,21 +24,7 @@ void LidarsegConfusion::add(const torch::Tensor& ground_truth, const torch::Tens
   }
 }
 
-std::array<double, kNumClasses> LidarsegConfusion::iou() const {
-  std::array<double, kNumClasses> result{};
-  for (int c = 0; c < kNumClasses; ++c) {
-    int64_t row = 0, column = 0;
-    for (int k = 0; k < kNumClasses; ++k) {
-      row += counts_[c][k];
-      column += counts_[k][c];
-    }
-    const int64_t intersection = counts_[c][c];
-    const int64_t union_size = row + column - intersection;
-    result[c] = union_size == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                : static_cast<double>(intersection) / union_size;
-  }
-  return result;
-}
+std::array<double, kNumClasses> LidarsegConfusion::iou() const { return class_iou(counts_); }
 
 double LidarsegConfusion::mean_iou() const {
   double sum = 0;

@@ -413,7 +413,9 @@ TEST(Augment, ConfigReadsFromTheAugmentSection) {
   EXPECT_EQ(
       core::field_keys(core::fields_of(config)),
       (std::vector<std::string>{"augment.enabled", "augment.rotation", "augment.scale",
-                                "augment.flip_x", "augment.flip_y", "augment.translation_std", "augment.quarter_turns"}));
+                                "augment.flip_x", "augment.flip_y", "augment.translation_std",
+                                "augment.quarter_turns", "augment.gt_paste", "augment.gt_database",
+                                "augment.gt_paste_counts"}));
   // A scale of 0 is refused by the field's range.
   core::ConfigDocument bad =
       core::ConfigDocument::from_string("[augment]\nscale = [0, 1]\n", "augment.toml");

@@ -20,6 +20,7 @@ struct Pipeline {
   std::string config;   ///< under configs/
   std::string task;
   std::string primary;  ///< the metric the report ranks by
+  std::string title;    ///< how the report names the model
 };
 
 void PrintTo(const Pipeline& pipeline, std::ostream* out) { *out << pipeline.config; }
@@ -78,7 +79,7 @@ TEST_P(TaskPipeline, TrainsQuantizesFineTunesEvaluatesAndReports) {
 
   const testing::CliRun report = testing::ptqat("report " + dir_.file("run/results.h5"));
   ASSERT_EQ(report.exit_code, 0) << report.output;
-  EXPECT_NE(report.output.find(p.task), std::string::npos) << report.output;
+  EXPECT_NE(report.output.find("### " + p.title + ": float model"), std::string::npos) << report.output;
   EXPECT_NE(report.output.find("Δ " + p.primary + " vs QAT"), std::string::npos) << report.output;
 
   const std::string exported = dir_.file("export");
@@ -106,9 +107,10 @@ TEST_P(TaskPipeline, TrainsQuantizesFineTunesEvaluatesAndReports) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryTask, TaskPipeline,
-    ::testing::Values(Pipeline{"segmentation/tiny.toml", "segmentation", "mIoU"},
-                      Pipeline{"occupancy/tiny.toml", "occupancy", "mIoU"},
-                      Pipeline{"detection/transformer_tiny.toml", "detection", "NDS"}),
+    ::testing::Values(Pipeline{"segmentation/tiny.toml", "segmentation", "mIoU", "segmentation"},
+                      Pipeline{"occupancy/tiny.toml", "occupancy", "mIoU", "occupancy"},
+                      Pipeline{"detection/transformer_tiny.toml", "detection", "NDS",
+                               "detection, transformer encoder"}),
     [](const ::testing::TestParamInfo<Pipeline>& info) {
       std::string name = info.param.config.substr(0, info.param.config.find('.'));
       for (char& c : name) {
