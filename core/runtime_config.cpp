@@ -16,6 +16,9 @@ void RuntimeConfig::visit(ConfigVisitor& v) {
             threads, IntRange{0, 1024});
     v.choice({"log_level", "spdlog level", Stage::kNone}, log_level,
              {"trace", "debug", "info", "warn", "error", "off"});
+    v.field({"cudnn_benchmark", "let cuDNN pick the fastest convolution algorithms (CUDA)",
+             Stage::kNone},
+            cudnn_benchmark);
   });
 }
 

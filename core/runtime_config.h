@@ -15,6 +15,8 @@ struct RuntimeConfig {
   /// Intra-op threads per rank; 0 = the number of cores divided by the ranks on this node.
   int64_t threads = 0;
   std::string log_level = "info";
+  /// cuDNN picks the fastest convolution algorithms per input shape (CUDA only).
+  bool cudnn_benchmark = false;
 
   void visit(ConfigVisitor& v);
 };

@@ -14,11 +14,14 @@ torch::Tensor move(const torch::Tensor& tensor, const torch::Device& device, boo
 
 Batch Batch::to(const torch::Device& device, bool non_blocking) const {
   Batch out = *this;
-  for (torch::Tensor* tensor :
-       {&out.pillar_features, &out.pillar_coords, &out.pillar_num_points, &out.points,
-        &out.point_batch, &out.point_pillar, &out.point_keyframe, &out.point_labels, &out.boxes, &out.box_labels,
-        &out.box_attributes, &out.occ_semantics, &out.occ_mask_lidar, &out.occ_mask_camera}) {
-    *tensor = move(*tensor, device, non_blocking);
+  for (torch::Tensor* tensor : out.tensors()) *tensor = move(*tensor, device, non_blocking);
+  return out;
+}
+
+Batch Batch::pinned() const {
+  Batch out = *this;
+  for (torch::Tensor* tensor : out.tensors()) {
+    if (tensor->defined()) *tensor = tensor->pin_memory();
   }
   return out;
 }

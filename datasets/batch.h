@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,16 @@ struct Batch {
   torch::Tensor occ_mask_camera;  ///< [B, 200, 200, 16] bool
 
   int64_t size() const { return static_cast<int64_t>(tokens.size()); }
+  /// Every tensor member (some may be undefined).
+  std::array<torch::Tensor*, 14> tensors() {
+    return {&pillar_features, &pillar_coords, &pillar_num_points, &points, &point_batch,
+            &point_pillar, &point_keyframe, &point_labels, &boxes, &box_labels, &box_attributes,
+            &occ_semantics, &occ_mask_lidar, &occ_mask_camera};
+  }
   /// A copy with every tensor on `device` (the CPU loader hands batches to a GPU model).
   Batch to(const torch::Device& device, bool non_blocking = false) const;
+  /// A copy in page-locked host memory (needs a CUDA-enabled LibTorch and a GPU).
+  Batch pinned() const;
 };
 
 /// Stacks encoded samples into a batch; `samples[i]` was encoded into `pillars[i]`.

@@ -72,6 +72,7 @@ Batch Loader::load(const std::vector<ShardEntry>& entries, int64_t epoch) const 
     samples.push_back(std::move(sample));
   }
   Batch batch = collate(samples, pillars);
+  if (pin_memory_) batch = batch.pinned();
   for (const ShardEntry& entry : entries) {
     batch.sample_indices.push_back(entry.sample);
     batch.padding.push_back(entry.padding);

@@ -47,6 +47,10 @@ class Loader {
 
   /// Batches per epoch; equal on every rank (the sampler pads shards).
   int64_t steps_per_epoch() const;
+  /// Workers put batches in page-locked memory, so the copy to a GPU can overlap compute
+  /// (Batch::to with non_blocking). Only for a CUDA-enabled LibTorch with a GPU; set before
+  /// start_epoch().
+  void pin_memory(bool enabled) { pin_memory_ = enabled; }
   /// Starts `epoch`; batches of an unfinished previous epoch are dropped.
   void start_epoch(int64_t epoch);
   /// The epoch's next batch, or nullopt once it is exhausted.
@@ -67,6 +71,7 @@ class Loader {
   std::shared_ptr<const GroundTruthDatabase> gt_database_;
   ShardedSampler sampler_;
   uint64_t seed_;
+  bool pin_memory_ = false;
 
   // State of the running epoch, guarded by mutex_.
   std::mutex mutex_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/autocast.h"
 #include "core/error.h"
 
 namespace ptqat::quant {
@@ -245,7 +246,14 @@ torch::Tensor QuantizableLayer::run(const torch::Tensor& input) {
     case LayerMode::kQuantize:
       break;
   }
-  const auto quantized = [&](const torch::Tensor& x) {
+  const auto quantized = [&](const torch::Tensor& reduced) {
+    // Under mixed precision the previous layer hands over bfloat16; fake-quant runs in float32
+    // (a 4-bit grid's rounding must not be redone in 8 mantissa bits), the conv after it in
+    // whatever autocast picks.
+    const torch::Tensor x = reduced.is_cuda() && core::cuda_autocast_enabled() &&
+                                    reduced.scalar_type() != torch::kFloat32
+                                ? reduced.to(torch::kFloat32)
+                                : reduced;
     if (frozen()) return frozen_forward(x);
     if (keep_float_) return apply(x, folded_weight(), folded_bias());
     return quantized_forward(x);

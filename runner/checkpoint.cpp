@@ -128,7 +128,11 @@ void load_model_checked(torch::serialize::InputArchive& archive, torch::nn::Modu
   const auto expected = signatures(model);
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
+  // The archive's tensors arrive on the device they were saved from; the model stays where it
+  // was built (a CPU-trained float model fine-tuned on a GPU).
+  const std::vector<torch::Tensor> parameters = model.parameters();
   model.load(model_archive);
+  if (!parameters.empty()) model.to(parameters.front().device());
   const auto loaded = signatures(model);
   for (size_t i = 0; i < loaded.size(); ++i) {
     const TensorSignature& got = loaded[i].second;

@@ -87,7 +87,7 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::
   CheckpointModel loaded;
   loaded.method = method_of(identity);
   loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false, job_group());
-  loaded.model = loaded.context->task().build_model();
+  loaded.model = loaded.context->build_model();
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
   if (quantized) {
     // The checkpoint's quantizer shapes and frozen caches must exist before it loads: configure

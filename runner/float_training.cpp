@@ -14,7 +14,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   const std::string started_at = utc_timestamp();
   const StageContext context(config, /*with_train_split=*/true, group);
   const std::string key = stage_keys(config).float_train;
-  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+  const std::shared_ptr<torch::nn::Module> model = context.build_model();
 
   TrainingStage stage;
   stage.name = "train";

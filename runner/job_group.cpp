@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "distributed/mpi_check.h"
 #include "distributed/mpi_communicator.h"
 
 namespace ptqat::runner {
@@ -15,15 +16,24 @@ bool mpi_running() {
   return initialized != 0;
 }
 
+int local_rank = 0;
+
 }  // namespace
 
 core::Collective& job_group() {
   static const std::unique_ptr<core::Collective> group = []() -> std::unique_ptr<core::Collective> {
     if (!mpi_running()) return std::make_unique<core::SingleProcessCollective>();
+    // The ranks sharing this node, once, while every rank is here (the split is collective).
+    MPI_Comm node = MPI_COMM_NULL;
+    PTQAT_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    PTQAT_MPI_CHECK(MPI_Comm_rank(node, &local_rank));
+    PTQAT_MPI_CHECK(MPI_Comm_free(&node));
     return std::make_unique<distributed::MpiCommunicator>(distributed::MpiCommunicator::world());
   }();
   return *group;
 }
+
+int job_local_rank() { return local_rank; }
 
 int job_rank() {
   int rank = 0;

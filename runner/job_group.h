@@ -13,5 +13,8 @@ core::Collective& job_group();
 /// not collective: any rank may ask at any time.
 int job_rank();
 int job_size();
+/// This process's rank among the job's ranks on its node (0 without MPI): which GPU it takes.
+/// Known once job_group() has run (collectively) on every rank.
+int job_local_rank();
 
 }  // namespace ptqat::runner

@@ -63,6 +63,9 @@ void OptimizerConfig::visit_fields(core::ConfigVisitor& v, core::Stage stage) {
           ranks, IntRange{0, 1 << 20});
   v.field({"sync_batchnorm", "BatchNorm statistics over all ranks (SyncBatchNorm)", stage},
           sync_batchnorm);
+  v.choice({"mixed_precision", "none, or bf16: CUDA autocast for the forward (fake-quant in fp32)",
+            stage},
+           mixed_precision, {"none", "bf16"});
   v.field({"deterministic", "use deterministic algorithms (slower, bit-reproducible)", stage},
           deterministic);
 }

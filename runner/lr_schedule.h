@@ -54,6 +54,9 @@ struct OptimizerConfig {
   /// BatchNorm statistics over every rank of the group (quant/sync_batch_norm.h) rather than
   /// per rank: with it, N ranks x batch B train like one process with batch N x B.
   bool sync_batchnorm = false;
+  /// "none", or "bf16": the forward runs under CUDA autocast in bfloat16 (fake-quant stays in
+  /// float32: runner/autocast.h); ignored on the CPU.
+  std::string mixed_precision = "none";
 
   /// Visits the fields, each declared for `stage`, in the current section.
   void visit_fields(core::ConfigVisitor& v, core::Stage stage);

@@ -150,7 +150,7 @@ tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collec
               "train.ranks)",
               float_paths.checkpoint, config.output.dir, config.train.ranks);
 
-  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+  const std::shared_ptr<torch::nn::Module> model = context.build_model();
   load_model_weights(float_paths.checkpoint, *model);
   const std::vector<datasets::Batch> batches =
       context.calibration_batches(config.quant.calibration_batches);

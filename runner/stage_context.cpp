@@ -5,12 +5,18 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/stage_key.h"
 #include "datasets/categories.h"
 #include "datasets/class_balanced_sampling.h"
 #include "datasets/loader.h"
+#include "distributed/mpi_communicator.h"
+#ifdef PTQAT_WITH_NCCL
+#include "distributed/nccl_collective.h"
+#endif
 #include "quant/selection.h"
+#include "runner/job_group.h"
 #include "runner/task_registry.h"
 
 namespace ptqat::runner {
@@ -67,11 +73,13 @@ std::map<std::string, std::string> stage_metadata(const RunConfig& config, const
 StageContext::StageContext(RunConfig config, bool with_train_split, core::Collective& group)
     : config_(std::move(config)),
       group_(group),
+      device_(core::resolve_device(config_.runtime.device, job_local_rank())),
       index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
                                                         config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
       task_(make_task(config_, index_)) {
   core::apply_thread_setting(config_.runtime.threads);
+  if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(config_.runtime.cudnn_benchmark);
   if (config_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   torch::manual_seed(static_cast<uint64_t>(config_.seed));
   if (with_train_split && config_.data.cbgs) {
@@ -92,7 +100,6 @@ const datasets::NuScenesDataset& StageContext::train_set() const {
 
 namespace {
 
-/// A loader that reads `dataset` in order or in the seeded epoch-0 order, never augmenting.
 /// A loader that reads `dataset` (its shard `rank` of `ranks`, padded to equal length with
 /// samples marked as padding) in order or in the seeded epoch-0 order, never augmenting.
 datasets::Loader plain_loader(const datasets::NuScenesDataset& dataset, const RunConfig& config,
@@ -114,9 +121,32 @@ std::vector<datasets::Batch> StageContext::calibration_batches(int64_t count) co
   while (static_cast<int64_t>(batches.size()) < count) {
     auto batch = loader.next();
     if (!batch) break;
-    batches.push_back(std::move(*batch));
+    batches.push_back(batch->to(device_));
   }
   return batches;
+}
+
+std::shared_ptr<torch::nn::Module> StageContext::build_model() const {
+  std::shared_ptr<torch::nn::Module> model = task_->build_model();
+  model->to(device_);
+  return model;
+}
+
+core::Collective& StageContext::tensor_group() const {
+  if (!device_.is_cuda() || group_.world_size() == 1) return group_;
+  if (!nccl_group_) {
+#ifdef PTQAT_WITH_NCCL
+    auto* mpi = dynamic_cast<distributed::MpiCommunicator*>(&group_);
+    PTQAT_ASSERT(mpi != nullptr, "a group of {} ranks that is not an MPI communicator", group_.world_size());
+    nccl_group_ = std::make_unique<distributed::NcclCollective>(*mpi, device_.index());
+#else
+    PTQAT_FAIL(DistError,
+               "runtime.device: training CUDA tensors on {} ranks needs NCCL, which this build "
+               "has not (scripts/build-cuda.sh links the CUDA LibTorch's)",
+               group_.world_size());
+#endif
+  }
+  return *nccl_group_;
 }
 
 datasets::Batch StageContext::first_eval_batch() const {
@@ -125,7 +155,7 @@ datasets::Batch StageContext::first_eval_batch() const {
   auto batch = loader.next();
   PTQAT_CHECK(batch.has_value(), DataError, "{}: split '{}' has no samples",
               config_.data.dataroot, config_.data.eval_split);
-  return std::move(*batch);
+  return batch->to(device_);
 }
 
 tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
@@ -133,13 +163,15 @@ tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
   // Sharded: each rank runs its shard, the predictions are gathered, and every rank computes
   // the metric on all of them (training decides on the best checkpoint on every rank alike).
   datasets::Loader loader = plain_loader(eval_set_, config_, false, group_.rank(), group_.world_size());
+  loader.pin_memory(device_.is_cuda());
   loader.start_epoch(0);
   const bool was_training = model.is_training();
   model.eval();
   auto evaluation = task_->begin_evaluation();
   {
     torch::NoGradGuard no_grad;
-    while (auto batch = loader.next()) evaluation->add(model, *batch);  // drops the padding
+    // Drops the padding. The copy overlaps the previous batch's kernels (pinned by the loader).
+    while (auto batch = loader.next()) evaluation->add(model, batch->to(device_, /*non_blocking=*/true));
   }
   model.train(was_training);
   if (group_.world_size() > 1) {

@@ -75,14 +75,23 @@ class StageContext {
   core::Collective& group() const { return group_; }
   bool writes() const { return group_.rank() == 0; }
   const tasks::Task& task() const { return *task_; }
+  /// Where models and batches live: runtime.device for this process (a GPU: the job's local
+  /// rank modulo the visible GPUs).
+  const torch::Device& device() const { return device_; }
+  /// The task's freshly built model, on device().
+  std::shared_ptr<torch::nn::Module> build_model() const;
+  /// The group for collectives over the model's tensors (gradients, BatchNorm statistics,
+  /// weight broadcasts): group() on the CPU; for CUDA tensors on several ranks, NCCL over the
+  /// same ranks (created on first use, collectively). DistError when this build has no NCCL.
+  core::Collective& tensor_group() const;
   const datasets::NuScenesDataset& train_set() const;
   const datasets::NuScenesDataset& eval_set() const { return eval_set_; }
 
-  /// The first `count` batches of an epoch-0 pass over the training split without augmentation
+  /// The first `count` batches (on device()) of an epoch-0 pass over the training split without augmentation
   /// (shuffled when loader.shuffle is set): the calibration data. Fewer when the split is
   /// smaller.
   std::vector<datasets::Batch> calibration_batches(int64_t count) const;
-  /// The first batch of the evaluation split (for passes that need any real input).
+  /// The first batch of the evaluation split, on device() (for passes that need any real input).
   datasets::Batch first_eval_batch() const;
 
   /// One pass over the evaluation split in eval mode without gradients (no augmentation, no
@@ -94,10 +103,12 @@ class StageContext {
  private:
   RunConfig config_;
   core::Collective& group_;
+  torch::Device device_;  ///< before the data: a missing GPU is reported before any reading
   std::shared_ptr<const datasets::NuScenes> index_;
   std::optional<datasets::NuScenesDataset> train_set_;
   datasets::NuScenesDataset eval_set_;
   std::unique_ptr<tasks::Task> task_;
+  mutable std::unique_ptr<core::Collective> nccl_group_;
 };
 
 /// The record of a finished stage: identity, resolved config, `metrics`, wall time since

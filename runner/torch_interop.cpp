@@ -34,7 +34,7 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
                                 job_group().world_size());
   const interop::NameMapping mapping = named_mapping(options.mapping, config);
   const StageContext context(config, /*with_train_split=*/false, job_group());
-  const std::shared_ptr<torch::nn::Module> model = context.task().build_model();
+  const std::shared_ptr<torch::nn::Module> model = context.build_model();
   interop::load_float_state(*model, interop::read_torch_state_dict(options.torch_file), mapping,
                             options.torch_file);
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/preemption.h"
 #include "datasets/loader.h"
@@ -29,14 +30,18 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   // Data parallel: each rank trains on its shard of every epoch (the loader seeds augmentation
   // per rank), gradients are averaged over the ranks before each step.
   core::Collective& group = context.group();
+  // NCCL for CUDA tensors; MPI for the CPU's and for the loop's own agreements.
+  core::Collective& tensors = context.tensor_group();
   // Buckets hold a copy of every trainable gradient: only worth their memory on several ranks.
   std::optional<distributed::GradientBuckets> gradients;
-  if (group.world_size() > 1) gradients.emplace(parameters, group);
+  if (group.world_size() > 1) gradients.emplace(parameters, tensors);
   std::optional<quant::SyncBatchNormScope> synchronized_statistics;
-  if (settings.sync_batchnorm && group.world_size() > 1) synchronized_statistics.emplace(group);
+  if (settings.sync_batchnorm && group.world_size() > 1) synchronized_statistics.emplace(tensors);
   datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment,
                           group.rank(), group.world_size(), static_cast<uint64_t>(config.seed));
+  loader.pin_memory(context.device().is_cuda());
   const int64_t steps_per_epoch = loader.steps_per_epoch();
+  const bool mixed_precision = context.device().is_cuda() && settings.mixed_precision == "bf16";
   const std::unique_ptr<LrSchedule> schedule =
       make_schedule(settings, settings.epochs * steps_per_epoch);
 
@@ -48,7 +53,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
                        state.epoch + 1, state.step_in_epoch);
   }
   // Every rank starts from rank 0's weights (initialisations may differ by rank).
-  distributed::broadcast_module(model, group);
+  distributed::broadcast_module(model, tensors);
 
   tasks::TaskMetrics best;  // of the best checkpoint
   bool evaluated_best = false;
@@ -68,7 +73,10 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     while (auto batch = loader.next()) {
       schedule->apply(optimizer, state.schedule_step);
       optimizer.zero_grad();
-      const tasks::StepLoss loss = context.task().loss(model, *batch);
+      const tasks::StepLoss loss = [&] {
+        const core::CudaAutocastScope autocast(mixed_precision);
+        return context.task().loss(model, batch->to(context.device(), /*non_blocking=*/true));
+      }();
       const double loss_value = loss.total.item<double>();
       PTQAT_CHECK(std::isfinite(loss_value), Error,
                   "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name,

@@ -2,6 +2,7 @@
 // codes.
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <array>
 #include <filesystem>
@@ -205,6 +206,30 @@ TEST(Cli, GtDatabaseThenTrainingWithGtPasteAndCbgs) {
             " --set augment.gt_paste=true --set augment.gt_database=" + dir.file("none.h5"), true);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(contains(missing.output, "none.h5: no ground-truth database")) << missing.output;
+}
+
+TEST(Cli, TrainingOnCudaWithMixedPrecision) {
+  testing::TempDir dir;
+  const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+  if (!torch::cuda::is_available()) {
+    // Asking for a GPU where there is none is one line, before any data is read.
+    const CliRun run = ptqat("train --config " + config + " --set runtime.device=cuda --set output.dir=" +
+                             dir.file("run") + " --set data.dataroot=" + dir.file("none"));
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_EQ(lines(run.output), 1) << run.output;
+    EXPECT_TRUE(contains(run.output, "runtime.device: expected a visible CUDA device")) << run.output;
+    GTEST_SKIP() << "no CUDA device for the training run";
+  }
+  ASSERT_EQ(ptqat("data synth --out " + dir.file("synth") + " --preset tiny").exit_code, 0);
+  const std::string common = " --set data.dataroot=" + dir.file("synth") + " --set output.dir=" +
+                             dir.file("run") + " --set runtime.device=cuda --set train.epochs=1" +
+                             " --set train.mixed_precision=bf16 --set runtime.cudnn_benchmark=true";
+  const CliRun train = ptqat("train --config " + config + common);
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const CliRun ptqat_run = ptqat("quantize --method ptqat --config " + config + common +
+                                 " --set finetune.epochs=1 --set finetune.mixed_precision=bf16");
+  ASSERT_EQ(ptqat_run.exit_code, 0) << ptqat_run.output;
+  EXPECT_TRUE(contains(ptqat_run.output, "fine-tune")) << ptqat_run.output;
 }
 
 TEST(Cli, UnknownSubcommandFails) {
