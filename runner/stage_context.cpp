@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/device.h"
+#include "core/device_memory.h"
 #include "core/error.h"
 #include "core/stage_key.h"
 #include "datasets/categories.h"
@@ -80,6 +81,7 @@ StageContext::StageContext(RunConfig config, bool with_train_split, core::Collec
       task_(make_task(config_, index_)) {
   core::apply_thread_setting(config_.runtime.threads);
   if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(config_.runtime.cudnn_benchmark);
+  core::reset_peak_device_memory(device_);  // the stage's own peak
   if (config_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
   torch::manual_seed(static_cast<uint64_t>(config_.seed));
   if (with_train_split && config_.data.cbgs) {
@@ -197,6 +199,10 @@ RunRecord stage_record(const RunConfig& config, const std::string& key,
   record.finished_at = utc_timestamp();
   record.wall_time_s = stopwatch.seconds();
   record.peak_host_memory_bytes = core::high_water_rss_bytes();
+  const std::vector<torch::Tensor> parameters = model.parameters();
+  if (!parameters.empty()) {
+    record.peak_device_memory_bytes = core::peak_device_memory_bytes(parameters.front().device());
+  }
   record.trainable_parameters = quant::trainable_parameter_count(model);
   record.metrics = metrics.scalars;
   record.class_names = metrics.class_names;
