@@ -155,10 +155,17 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     if (metrics.empty()) continue;
     const std::string& primary = metrics.front();
 
+    // Runs on a GPU also get their peak GPU memory.
+    const bool on_gpu = std::any_of(family.begin(), family.end(), [](const Variant* variant) {
+      return std::any_of(variant->runs.begin(), variant->runs.end(),
+                         [](const RunRecord* run) { return run->peak_device_memory_bytes > 0; });
+    });
     std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
     header.insert(header.end(), metrics.begin(), metrics.end());
     header.insert(header.end(), {"Δ " + primary + " vs QAT", "trainable params", "wall s",
-                                 "peak MiB", "seeds"});
+                                 "peak MiB"});
+    if (on_gpu) header.emplace_back("GPU peak MiB");
+    header.emplace_back("seeds");
     const auto row_of = [&](const Variant& variant, const std::string& method,
                             const std::string& bits, const std::string& freeze,
                             const std::string& rule, const std::string& delta) {
@@ -172,6 +179,11 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
       row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
         return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
       }), 0));
+      if (on_gpu) {
+        row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
+          return static_cast<double>(run.peak_device_memory_bytes) / (1024.0 * 1024.0);
+        }), 0));
+      }
       row.push_back(text(std::to_string(variant.runs.size())));
       return row;
     };

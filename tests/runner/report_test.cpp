@@ -150,6 +150,19 @@ TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
   EXPECT_EQ(det.header[6], "Δ NDS vs QAT");
 }
 
+TEST(Report, RunsOnAGpuShowTheirPeakGpuMemory) {
+  std::vector<RunRecord> runs = sweep_runs();
+  const ReportTable on_cpu = report_tables(runs)[0];
+  EXPECT_EQ(std::count(on_cpu.header.begin(), on_cpu.header.end(), "GPU peak MiB"), 0);
+  for (RunRecord& run : runs) run.peak_device_memory_bytes = (run.method == "ptqat" ? 300 : 400) << 20;
+  const ReportTable table = report_tables(runs)[0];
+  const auto column = std::find(table.header.begin(), table.header.end(), "GPU peak MiB") - table.header.begin();
+  ASSERT_LT(static_cast<size_t>(column), table.header.size());
+  EXPECT_EQ(table.header.back(), "seeds");
+  EXPECT_NEAR(table.rows[2][static_cast<size_t>(column)].stat.mean, 400, 1e-9);  // full QAT
+  EXPECT_NEAR(table.rows[4][static_cast<size_t>(column)].stat.mean, 300, 1e-9);  // PTQAT smallest
+}
+
 TEST(Report, RendersMarkdownLatexAndCsv) {
   const std::vector<ReportTable> tables = report_tables(sweep_runs());
   const std::string md = render_report(tables, ReportFormat::kMarkdown);
