@@ -10,11 +10,17 @@
 // backward reads dy and the mask, writes dx), LSQ 20 B/element (forward reads x, writes y;
 // backward reads x and dy, writes dx).
 //
+// On a GPU (BM_FakeQuantCuda, BM_CopyCuda; skipped without one): ptqat's fake-quant
+// forward+backward on a CUDA tensor of the large shape, against a device-to-device copy of the
+// same tensor, each iteration synchronized; the same nominal bytes, so the ratio of the
+// bytes_per_second columns is the fraction of copy bandwidth fake-quant reaches.
+//
 // The heap keeps freed blocks (core::keep_freed_memory_in_heap, as the ptqat executable does), so
 // fresh outputs do not pay first-touch page faults; PTQAT_DEFAULT_ALLOCATOR=1 measures glibc's
 // default instead.
 
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -108,6 +114,53 @@ void BM_CopyToNewTensor(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * x.numel() * 8);
 }
+
+bool skip_without_gpu(benchmark::State& state) {
+  if (torch::cuda::is_available()) return false;
+  state.SkipWithError("no CUDA device");
+  return true;
+}
+
+void BM_FakeQuantCuda(benchmark::State& state, Variant variant) {
+  if (skip_without_gpu(state)) return;
+  const torch::Device device(torch::kCUDA, 0);
+  const std::vector<int64_t> shape = {256, 64, 32, 32};
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn(shape, device).requires_grad_();
+  const torch::Tensor grad = torch::randn(shape, device);
+  quant::QuantSpec spec;
+  spec.per_channel = variant.per_channel;
+  spec.learnable_scale = variant.learnable;
+  const int64_t channels = variant.per_channel ? shape[0] : 1;
+  const torch::Tensor scale =
+      torch::full({channels}, 0.02f, torch::TensorOptions(device)).requires_grad_(variant.learnable);
+  const torch::Tensor zero_point = torch::zeros({channels}, torch::TensorOptions(device).dtype(torch::kInt));
+  std::vector<torch::Tensor> inputs = {x};
+  if (variant.learnable) inputs.push_back(scale);
+  for (auto _ : state) {
+    const torch::Tensor y = quant::fake_quantize(x, scale, zero_point, spec);
+    auto grads = torch::autograd::grad({y}, inputs, {grad});
+    torch::cuda::synchronize();
+  }
+  state.SetBytesProcessed(state.iterations() * x.numel() * (variant.learnable ? 20 : 18));
+}
+
+void BM_CopyCuda(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const torch::Device device(torch::kCUDA, 0);
+  const torch::Tensor x = torch::randn({256, 64, 32, 32}, device);
+  torch::Tensor y = torch::empty_like(x);
+  for (auto _ : state) {
+    y.copy_(x);
+    torch::cuda::synchronize();
+  }
+  state.SetBytesProcessed(state.iterations() * x.numel() * 8);
+}
+
+BENCHMARK_CAPTURE(BM_FakeQuantCuda, per_tensor_ste, Variant{true, false, false})->UseRealTime();
+BENCHMARK_CAPTURE(BM_FakeQuantCuda, per_channel_ste, Variant{true, true, false})->UseRealTime();
+BENCHMARK_CAPTURE(BM_FakeQuantCuda, per_channel_lsq, Variant{true, true, true})->UseRealTime();
+BENCHMARK(BM_CopyCuda)->UseRealTime();
 
 #define PTQAT_FQ_BENCH(name, ...)                             \
   BENCHMARK_CAPTURE(BM_FakeQuant, name, Variant{__VA_ARGS__}) \
