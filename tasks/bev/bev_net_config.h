@@ -2,7 +2,8 @@
 // The configuration of the bird's-eye-view network every task shares (fields of section
 // "model"): PointPillars' pillar feature net, then a BEV encoder, either SECOND + SECOND-FPN
 // (a CNN) or a windowed Transformer, then a shared conv3x3. Each task puts its own head on the
-// shared features. Defaults are mmdet3d's centerpoint_02pillar_second_secfpn_nus sizes.
+// shared features. Defaults are mmdet3d's centerpoint_02pillar_second_secfpn_nus sizes; its
+// layout also needs neck_conv_for_no_stride = true (configs/detection/full.toml sets it).
 
 #include <cstdint>
 #include <string>
