@@ -1,6 +1,6 @@
 #pragma once
 // Reading zip archives with libzip: numpy's .npz (datasets/npz.h) and PyTorch's checkpoint
-// files (interop/torch_pickle.h) are both zip archives.
+// files (core/torch_pickle.h) are both zip archives.
 
 #include <zip.h>
 

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/resources.h"
-#include "interop/torch_pickle.h"
+#include "core/torch_pickle.h"
 #include "quant/quantized_export.h"
 #include "runner/checkpoint.h"
 #include "runner/evaluation.h"
@@ -14,7 +14,7 @@
 
 namespace ptqat::runner {
 
-interop::NameMapping named_mapping(const std::string& name, const RunConfig& config) {
+quant::NameMapping named_mapping(const std::string& name, const RunConfig& config) {
   if (name == "none") return {};
   if (name == "mmdet3d") {
     PTQAT_CHECK(config.task == "detection", ConfigError,
@@ -23,7 +23,7 @@ interop::NameMapping named_mapping(const std::string& name, const RunConfig& con
                 config.task);
     return tasks::detection::mmdet3d_centerpoint_names(config.model);
   }
-  return interop::read_name_mapping(name);
+  return quant::read_name_mapping(name);
 }
 
 tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostream& out) {
@@ -32,10 +32,10 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
   const std::string started_at = utc_timestamp();
   RunConfig config = with_ranks(load_run_config(options.config_file, options.overrides),
                                 job_group().world_size());
-  const interop::NameMapping mapping = named_mapping(options.mapping, config);
+  const quant::NameMapping mapping = named_mapping(options.mapping, config);
   const StageContext context(config, /*with_train_split=*/false, job_group());
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
-  interop::load_float_state(*model, interop::read_torch_state_dict(options.torch_file), mapping,
+  quant::load_float_state(*model, core::read_torch_state_dict(options.torch_file), mapping,
                             options.torch_file);
 
   const std::string key = stage_keys(config).float_train;
@@ -65,8 +65,8 @@ void run_torch_export(const TorchExportOptions& options, std::ostream& out) {
   const CheckpointModel loaded = load_checkpoint_model(options.checkpoint, "", options.overrides);
   if (!loaded.context->writes()) return;
   if (!options.torch_file.empty()) {
-    const interop::NameMapping mapping = named_mapping(options.mapping, loaded.config);
-    interop::write_torch_state_dict(options.torch_file, interop::mapped_float_state(*loaded.model, mapping));
+    const quant::NameMapping mapping = named_mapping(options.mapping, loaded.config);
+    core::write_torch_state_dict(options.torch_file, quant::mapped_float_state(*loaded.model, mapping));
     out << fmt::format("float weights of {} ({} model): {}\n", loaded.path, loaded.method,
                        options.torch_file);
   }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "interop/state_dict_mapping.h"
+#include "quant/state_dict_mapping.h"
 #include "runner/run_config.h"
 #include "tasks/task.h"
 
@@ -15,7 +15,7 @@ namespace ptqat::runner {
 
 /// The mapping a command line names: "none" (ptqat's own names), "mmdet3d" (the detection
 /// task's mmdetection3d CenterPoint names for `config`) or a JSON file ({"ptqat": "theirs"}).
-interop::NameMapping named_mapping(const std::string& name, const RunConfig& config);
+quant::NameMapping named_mapping(const std::string& name, const RunConfig& config);
 
 struct TorchImportOptions {
   std::string config_file;

@@ -26,12 +26,12 @@ class Names {
     add(ours + ".conv.weight", conv + ".weight");
     norm(ours + ".bn", norm_name);
   }
-  interop::NameMapping mapping;
+  quant::NameMapping mapping;
 };
 
 }  // namespace
 
-interop::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config) {
+quant::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config) {
   const bev::BevNetConfig& bev = config.bev;
   PTQAT_CHECK(bev.encoder == "second", ConfigError,
               "model.encoder: mmdetection3d's CenterPoint names exist for the \"second\" encoder "

@@ -6,7 +6,7 @@
 // CenterHead `pts_bbox_head.shared_conv.{conv,bn}` and
 // `pts_bbox_head.task_heads.{g}.{reg,height,dim,rot,vel,heatmap}.{0.conv,0.bn,1}`.
 
-#include "interop/state_dict_mapping.h"
+#include "quant/state_dict_mapping.h"
 #include "tasks/detection/detection_model_config.h"
 
 namespace ptqat::tasks::detection {
@@ -15,6 +15,6 @@ namespace ptqat::tasks::detection {
 /// ConfigError for a model mmdetection3d's CenterPoint does not have (the Transformer encoder).
 /// Shapes follow from the config: the full preset (configs/detection/full.toml) is
 /// centerpoint_pillar02_second_secfpn's layout.
-interop::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config);
+quant::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config);
 
 }  // namespace ptqat::tasks::detection

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "interop/torch_pickle.h"
+#include "core/torch_pickle.h"
 #include "tasks/detection/centerpoint_model.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
@@ -78,14 +78,14 @@ TEST(Mmdet3dNames, ThePublishedCheckpointLayoutLoadsIntoTheFullPreset) {
   const nlohmann::json tensors = mmdet3d_centerpoint_pillar02_tensors();
   ptqat::testing::write_torch_checkpoint({{"nest", "state_dict"}, {"tensors", tensors}},
                                          dir.file("centerpoint_pillar02.pth"));
-  const interop::StateDict state = interop::read_torch_state_dict(dir.file("centerpoint_pillar02.pth"));
+  const core::StateDict state = core::read_torch_state_dict(dir.file("centerpoint_pillar02.pth"));
   EXPECT_EQ(state.size(), tensors.size());
 
   const DetectionModelConfig config = full_preset();
   CenterPointModel model(config, datasets::PillarConfig{});
-  const interop::NameMapping mapping = mmdet3d_centerpoint_names(config);
+  const quant::NameMapping mapping = mmdet3d_centerpoint_names(config);
   EXPECT_EQ(mapping.names.size(), tensors.size());
-  interop::load_float_state(*model, state, mapping, "centerpoint_pillar02.pth");  // throws on any mismatch
+  quant::load_float_state(*model, state, mapping, "centerpoint_pillar02.pth");  // throws on any mismatch
 
   const auto source = [&](const std::string& name) {
     for (const auto& [key, tensor] : state) {
@@ -124,9 +124,9 @@ TEST(Mmdet3dNames, PtqatToPyTorchFileToPtqatGivesIdenticalOutputs) {
   trained->eval();
   fresh->eval();
 
-  const interop::NameMapping mapping = mmdet3d_centerpoint_names(config);
-  interop::write_torch_state_dict(dir.file("export.pth"), interop::mapped_float_state(*trained, mapping));
-  interop::load_float_state(*fresh, interop::read_torch_state_dict(dir.file("export.pth")), mapping,
+  const quant::NameMapping mapping = mmdet3d_centerpoint_names(config);
+  core::write_torch_state_dict(dir.file("export.pth"), quant::mapped_float_state(*trained, mapping));
+  quant::load_float_state(*fresh, core::read_torch_state_dict(dir.file("export.pth")), mapping,
                             "export.pth");
   torch::NoGradGuard no_grad;
   const CenterPointOutput a = trained->forward_bev(bev), b = fresh->forward_bev(bev);

@@ -4,7 +4,7 @@
 // Reading is hand-written: LibTorch's unpickler (torch::pickle_load) replaces every
 // collections.OrderedDict with None, and an nn.Module.state_dict() is an OrderedDict, so it
 // cannot read the state dict of any checkpoint saved from Python (LibTorch 1.13; checked in
-// tests/interop). Here a small pickle-protocol-2..5 reader builds plain values, tensors from the
+// tests/core/torch_pickle_test.cpp). Here a small pickle-protocol-2..5 reader builds plain values, tensors from the
 // archive's storages, and ignores objects it does not know (mmdetection3d's `meta` holds some)
 // as long as no tensor is needed from them. Writing uses torch::pickle_save, which `torch.load`
 // reads.
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace ptqat::interop {
+namespace ptqat::core {
 
 /// Named tensors in file order: a state dict.
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -31,4 +31,4 @@ StateDict read_torch_state_dict(const std::string& path);
 /// to the CPU), crash-safely. IoError naming `path` when it cannot be written.
 void write_torch_state_dict(const std::string& path, const StateDict& state);
 
-}  // namespace ptqat::interop
+}  // namespace ptqat::core

@@ -1,4 +1,4 @@
-#include "interop/torch_pickle.h"
+#include "core/torch_pickle.h"
 
 #include <fmt/format.h>
 #include <torch/serialize.h>
@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/zip_archive.h"
 
-namespace ptqat::interop {
+namespace ptqat::core {
 namespace {
 
 /// A value of the pickle stream. Containers are shared, as pickle's memo shares them.
@@ -399,4 +399,4 @@ void write_torch_state_dict(const std::string& path, const StateDict& state) {
   core::write_file_durably(path, std::string(bytes.begin(), bytes.end()));
 }
 
-}  // namespace ptqat::interop
+}  // namespace ptqat::core

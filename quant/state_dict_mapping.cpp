@@ -1,4 +1,4 @@
-#include "interop/state_dict_mapping.h"
+#include "quant/state_dict_mapping.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +11,7 @@
 #include "quant/quantizable_layer.h"
 #include "quant/quantizer.h"
 
-namespace ptqat::interop {
+namespace ptqat::quant {
 namespace {
 
 /// At most this many names per list in an error line; the count says how many more.
@@ -25,6 +25,11 @@ std::string listed(const std::vector<std::string>& names) {
   return text;
 }
 
+/// ptqat name -> the other framework's name.
+std::map<std::string, std::string> other_names(const NameMapping& mapping) {
+  return {mapping.names.begin(), mapping.names.end()};
+}
+
 std::string shape_text(const torch::Tensor& tensor) {
   return fmt::format("[{}]", fmt::join(tensor.sizes(), ", "));
 }
@@ -35,10 +40,10 @@ StateDict float_state(torch::nn::Module& model) {
   std::set<std::string> excluded;
   for (const auto& item : model.named_modules()) {
     const std::string prefix = item.key().empty() ? "" : item.key() + ".";
-    if (dynamic_cast<quant::QuantizerImpl*>(item.value().get()) != nullptr) {
+    if (dynamic_cast<QuantizerImpl*>(item.value().get()) != nullptr) {
       for (const auto& p : item.value()->named_parameters()) excluded.insert(prefix + p.key());
       for (const auto& b : item.value()->named_buffers()) excluded.insert(prefix + b.key());
-    } else if (dynamic_cast<quant::QuantizableLayer*>(item.value().get()) != nullptr) {
+    } else if (dynamic_cast<QuantizableLayer*>(item.value().get()) != nullptr) {
       excluded.insert(prefix + "frozen_weight");
       excluded.insert(prefix + "frozen_bias");
     }
@@ -55,8 +60,7 @@ StateDict float_state(torch::nn::Module& model) {
 
 void load_float_state(torch::nn::Module& model, const StateDict& state, const NameMapping& mapping,
                       const std::string& source) {
-  std::map<std::string, std::string> other_name;
-  for (const auto& [ours, theirs] : mapping.names) other_name[ours] = theirs;
+  const std::map<std::string, std::string> other_name = other_names(mapping);
   std::map<std::string, const torch::Tensor*> sources;
   for (const auto& [name, tensor] : state) sources[name] = &tensor;
 
@@ -106,8 +110,7 @@ void load_float_state(torch::nn::Module& model, const StateDict& state, const Na
 }
 
 StateDict mapped_float_state(torch::nn::Module& model, const NameMapping& mapping) {
-  std::map<std::string, std::string> other_name;
-  for (const auto& [ours, theirs] : mapping.names) other_name[ours] = theirs;
+  const std::map<std::string, std::string> other_name = other_names(mapping);
   StateDict state;
   for (const auto& [name, tensor] : float_state(model)) {
     const auto mapped = other_name.find(name);
@@ -139,4 +142,4 @@ NameMapping read_name_mapping(const std::string& path) {
   return mapping;
 }
 
-}  // namespace ptqat::interop
+}  // namespace ptqat::quant

@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "interop/torch_pickle.h"
+#include "core/torch_pickle.h"
 
-namespace ptqat::interop {
+namespace ptqat::quant {
+
+using core::StateDict;
 
 /// ptqat tensor name -> the other framework's name, one pair per float tensor. Empty: the same
 /// names on both sides.
@@ -41,4 +43,4 @@ StateDict mapped_float_state(torch::nn::Module& model, const NameMapping& mappin
 /// the file.
 NameMapping read_name_mapping(const std::string& path);
 
-}  // namespace ptqat::interop
+}  // namespace ptqat::quant

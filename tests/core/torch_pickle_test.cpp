@@ -2,7 +2,7 @@
 // dicts with _metadata, shared storages) reads back exactly; what ptqat writes is what
 // torch.load reads; broken files are one-line errors.
 
-#include "interop/torch_pickle.h"
+#include "core/torch_pickle.h"
 
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
@@ -16,7 +16,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/torch_checkpoint.h"
 
-namespace ptqat::interop {
+namespace ptqat::core {
 namespace {
 
 using testing::expect_error;
@@ -137,4 +137,4 @@ TEST(TorchPickle, BrokenFilesAreOneLineErrorsNamingTheFile) {
 }
 
 }  // namespace
-}  // namespace ptqat::interop
+}  // namespace ptqat::core

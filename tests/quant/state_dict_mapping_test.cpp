@@ -1,7 +1,7 @@
 // Float weights through a name mapping: quantizer state stays ptqat's, every mismatch is listed
 // in one error, and nothing is copied unless everything matches.
 
-#include "interop/state_dict_mapping.h"
+#include "quant/state_dict_mapping.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 
-namespace ptqat::interop {
+namespace ptqat::quant {
 namespace {
 
 using testing::expect_error;
@@ -19,8 +19,8 @@ using testing::expect_error;
 torch::nn::Sequential small_model() {
   namespace nn = torch::nn;
   return nn::Sequential(
-      quant::QConvBn2d(nn::Conv2dOptions(3, 4, 3).bias(false), nn::BatchNorm2dOptions(4)),
-      quant::QLinear(nn::LinearOptions(4, 2)));
+      QConvBn2d(nn::Conv2dOptions(3, 4, 3).bias(false), nn::BatchNorm2dOptions(4)),
+      QLinear(nn::LinearOptions(4, 2)));
 }
 
 std::vector<std::string> names_of(const StateDict& state) {
@@ -90,4 +90,4 @@ TEST(StateDictMapping, JsonMappingFilesAreChecked) {
 }
 
 }  // namespace
-}  // namespace ptqat::interop
+}  // namespace ptqat::quant
