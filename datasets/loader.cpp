@@ -1,6 +1,7 @@
 #include "datasets/loader.h"
 
 #include <random>
+#include <vector>
 
 #include "core/error.h"
 #include "datasets/gt_paste.h"
@@ -55,15 +56,17 @@ Batch Loader::load(const std::vector<ShardEntry>& entries, int64_t epoch) const 
     Sample sample = dataset_.get(entry.sample);
     if (augment_.enabled) {
       // Seeded by (seed, epoch, sample) only: the same augmentation whatever thread or rank
-      // loads the sample.
-      std::seed_seq seeds{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
-                          static_cast<uint32_t>(epoch), static_cast<uint32_t>(entry.sample)};
-      std::mt19937_64 rng(seeds);
+      // loads the sample. GT-paste draws from its own stream (one more seed word), so switching
+      // it on leaves the other draws as they were.
+      const auto stream = [&](std::vector<uint32_t> words) {
+        words.insert(words.begin(), {static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+                                     static_cast<uint32_t>(epoch), static_cast<uint32_t>(entry.sample)});
+        std::seed_seq seeds(words.begin(), words.end());
+        return std::mt19937_64(seeds);
+      };
+      std::mt19937_64 rng = stream({});
       if (gt_database_) {
-        // Its own stream, so switching GT-paste on leaves the other draws as they were.
-        std::seed_seq paste_seeds{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
-                                  static_cast<uint32_t>(epoch), static_cast<uint32_t>(entry.sample), 1u};
-        std::mt19937_64 paste_rng(paste_seeds);
+        std::mt19937_64 paste_rng = stream({1u});
         paste_ground_truth(sample, *gt_database_, augment_.gt_paste_counts, paste_rng);
       }
       apply_augmentation(sample, draw_augmentation(augment_, rng));

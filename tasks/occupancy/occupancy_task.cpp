@@ -1,6 +1,6 @@
 #include "tasks/occupancy/occupancy_task.h"
 
-#include <fmt/ranges.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,10 +14,10 @@
 #include "datasets/npz.h"
 #include "datasets/nuscenes_dataset.h"
 #include "datasets/occ3d.h"
+#include "tasks/class_weights.h"
 #include "tasks/occupancy/occ3d_metric.h"
 #include "tasks/occupancy/occupancy_model.h"
 #include "tasks/occupancy/run_length.h"
-#include "tasks/segmentation/class_weights.h"
 
 namespace ptqat::tasks::occupancy {
 
@@ -34,9 +34,12 @@ OccupancyModelImpl& as_occupancy(torch::nn::Module& model) {
 }
 
 /// The voxels the loss counts, [B, 200, 200, 16] bool, or undefined for every voxel.
-torch::Tensor loss_mask(const datasets::Batch& batch, const std::string& mask) {
-  if (mask == "camera") return batch.occ_mask_camera;
-  if (mask == "lidar") return batch.occ_mask_lidar;
+/// The voxels OccupancyConfig::mask counts: the camera or LiDAR visibility mask, or undefined
+/// for every voxel.
+torch::Tensor counted_voxels(const std::string& mask, const torch::Tensor& camera,
+                             const torch::Tensor& lidar) {
+  if (mask == "camera") return camera;
+  if (mask == "lidar") return lidar;
   return {};
 }
 
@@ -204,18 +207,13 @@ const torch::Tensor& OccupancyTask::class_weights() const {
     for (size_t i = 0; i < rows.size(); i += step) {
       const datasets::Occ3dLabels labels = datasets::read_occ3d_labels(
           datasets::occupancy_labels_path(*index_, occupancy_root_, rows[i]));
-      const torch::Tensor mask = head_.mask == "camera"  ? labels.mask_camera
-                                 : head_.mask == "lidar" ? labels.mask_lidar
-                                                         : torch::ones_like(labels.mask_camera);
-      counts += torch::bincount(labels.semantics.index({mask}).to(torch::kInt64), {},
-                                kNumOccClasses);
+      const torch::Tensor mask = counted_voxels(head_.mask, labels.mask_camera, labels.mask_lidar);
+      const torch::Tensor counted = mask.defined() ? labels.semantics.index({mask}) : labels.semantics.reshape({-1});
+      counts += torch::bincount(counted.to(torch::kInt64), {}, kNumOccClasses);
     }
-    weights_ = segmentation::inverse_log_weights(counts);
+    weights_ = inverse_log_weights(counts);
     spdlog::info("occupancy class weights from {} voxels of {}: [{}]",
-                 counts.sum().item<int64_t>(), train_split_,
-                 fmt::join(std::vector<float>(weights_.data_ptr<float>(),
-                                              weights_.data_ptr<float>() + weights_.numel()),
-                           ", "));
+                 counts.sum().item<int64_t>(), train_split_, weights_text(weights_));
   });
   return weights_;
 }
@@ -226,7 +224,7 @@ StepLoss OccupancyTask::loss(torch::nn::Module& model, const datasets::Batch& ba
               "labels)");
   const torch::Tensor logits = as_occupancy(model).forward(batch);
   torch::Tensor target = batch.occ_semantics.to(logits.device(), torch::kInt64);
-  const torch::Tensor mask = loss_mask(batch, head_.mask);
+  const torch::Tensor mask = counted_voxels(head_.mask, batch.occ_mask_camera, batch.occ_mask_lidar);
   constexpr int64_t kIgnored = -100;
   if (mask.defined()) target = target.masked_fill(mask.to(target.device()).logical_not(), kIgnored);
   StepLoss loss;

@@ -1,6 +1,6 @@
 #include "tasks/segmentation/segmentation_task.h"
 
-#include <fmt/ranges.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "core/logging.h"
 #include "datasets/lidarseg_file.h"
-#include "tasks/segmentation/class_weights.h"
+#include "tasks/class_weights.h"
 #include "tasks/segmentation/lidarseg_metric.h"
 #include "tasks/segmentation/segmentation_model.h"
 
@@ -203,10 +203,7 @@ const torch::Tensor& SegmentationTask::class_weights() const {
     const torch::Tensor counts = label_counts(*index_, train_split_);
     weights_ = inverse_log_weights(counts.slice(0, 1));
     spdlog::info("segmentation class weights from {} labelled points of {}: [{}]",
-                         counts.slice(0, 1).sum().item<int64_t>(), train_split_,
-                         fmt::join(std::vector<float>(weights_.data_ptr<float>(),
-                                                      weights_.data_ptr<float>() + weights_.numel()),
-                                   ", "));
+                 counts.slice(0, 1).sum().item<int64_t>(), train_split_, weights_text(weights_));
   });
   return weights_;
 }
