@@ -30,7 +30,39 @@ if(PTQAT_DEPS_PREFIX)
 endif()
 
 find_package(PkgConfig REQUIRED)
+# A LibTorch of its own (CMAKE_PREFIX_PATH: the PyTorch wheel's share/cmake, or a LibTorch
+# archive) gets its libraries named before TorchConfig.cmake looks for them: it calls
+# find_library(... PATHS <its lib/>), which searches the system's folders first, so next to
+# Debian's libtorch-dev it would link Debian's libtorch.so and libc10.so with its own headers.
+set(ptqat_torch_config_dirs Torch share/cmake/Torch)  # the wheel's share/cmake, the archive
+set(ptqat_torch_lib_dirs ../../lib lib)
+set(ptqat_torch_library_variables TORCH_LIBRARY c10_LIBRARY C10_CUDA_LIBRARY CAFFE2_NVRTC_LIBRARY)
+set(ptqat_torch_library_names torch c10 c10_cuda caffe2_nvrtc)
+foreach(prefix IN LISTS CMAKE_PREFIX_PATH)
+  foreach(config_dir lib_dir IN ZIP_LISTS ptqat_torch_config_dirs ptqat_torch_lib_dirs)
+    if(EXISTS ${prefix}/${config_dir}/TorchConfig.cmake)
+      set(ptqat_own_torch ON)
+      foreach(variable name IN ZIP_LISTS ptqat_torch_library_variables ptqat_torch_library_names)
+        find_library(${variable} ${name} PATHS ${prefix}/${lib_dir} NO_DEFAULT_PATH)
+      endforeach()
+    endif()
+  endforeach()
+endforeach()
 find_package(Torch REQUIRED)
+get_filename_component(ptqat_torch_library_dir "${TORCH_LIBRARY}" DIRECTORY)
+get_filename_component(ptqat_torch_prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+string(FIND "${ptqat_torch_library_dir}" "${ptqat_torch_prefix}" ptqat_torch_library_at)
+if(ptqat_own_torch AND NOT ptqat_torch_library_at EQUAL 0)
+  message(FATAL_ERROR "LibTorch: ${Torch_DIR} came with libraries from elsewhere "
+                      "(${TORCH_LIBRARY}); expected them under ${ptqat_torch_prefix}")
+endif()
+# The PyTorch wheel's libraries find the CUDA libraries of the nvidia-* wheels beside it through
+# their $ORIGIN rpath, which the linker does not follow: without these folders it would resolve
+# them from ld.so.conf (the CUDA toolkit's older NCCL, missing symbols libtorch_cuda needs).
+file(GLOB ptqat_torch_wheel_libs LIST_DIRECTORIES true "${TORCH_INSTALL_PREFIX}/../nvidia/*/lib")
+foreach(dir IN LISTS ptqat_torch_wheel_libs)
+  add_link_options("LINKER:-rpath-link,${dir}")
+endforeach()
 # A CUDA LibTorch brings the torch_cuda target.
 if(TARGET torch_cuda)
   set(PTQAT_TORCH_CUDA ON)
@@ -47,6 +79,18 @@ find_package(MPI REQUIRED COMPONENTS CXX)
 find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(tomlplusplus REQUIRED)
 find_package(spdlog REQUIRED)
+# The PyTorch wheel's include folder carries fmt 12 headers of its own, which would shadow the fmt
+# that spdlog and ptqat link (Debian's 9) and mix two fmt ABIs in one program: a folder holding
+# only the linked fmt's headers is searched first.
+if(ptqat_own_torch AND EXISTS ${TORCH_INSTALL_PREFIX}/include/fmt)
+  find_package(fmt REQUIRED)
+  get_target_property(ptqat_fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+  set(ptqat_fmt_shim ${PROJECT_BINARY_DIR}/linked-fmt)
+  file(MAKE_DIRECTORY ${ptqat_fmt_shim})
+  file(CREATE_LINK ${ptqat_fmt_include}/fmt ${ptqat_fmt_shim}/fmt SYMBOLIC)
+  include_directories(BEFORE SYSTEM ${ptqat_fmt_shim})
+  message(STATUS "fmt: ${ptqat_fmt_include}/fmt before LibTorch's own copy")
+endif()
 find_package(CLI11 REQUIRED)
 find_package(simdjson REQUIRED)
 # libzip's CMake package in Debian 12 references tools that are not installed; use pkg-config.

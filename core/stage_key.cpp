@@ -53,7 +53,10 @@ class CanonicalWriter final : public ConfigVisitor {
   template <class T, class Format>
   void add_list(const FieldInfo& info, const std::vector<T>& values, Format format) {
     std::string text = "[";
-    for (size_t i = 0; i < values.size(); ++i) text += (i ? "," : "") + format(values[i]);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) text += ",";
+      text += format(values[i]);
+    }
     add(info, text + "]");
   }
   Stage stage_;

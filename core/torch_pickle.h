@@ -6,8 +6,9 @@
 // cannot read the state dict of any checkpoint saved from Python (LibTorch 1.13; checked in
 // tests/core/torch_pickle_test.cpp). Here a small pickle-protocol-2..5 reader builds plain values, tensors from the
 // archive's storages, and ignores objects it does not know (mmdetection3d's `meta` holds some)
-// as long as no tensor is needed from them. Writing uses torch::pickle_save, which `torch.load`
-// reads.
+// as long as no tensor is needed from them. Writing emits what torch.save(OrderedDict) does,
+// through LibTorch's zip writer: torch::pickle_save's dicts carry a global that
+// torch.load(weights_only=True), PyTorch's default since 2.6, refuses.
 
 #include <torch/torch.h>
 
@@ -27,8 +28,8 @@ using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
 /// feature outside what torch.save writes, or holds no state dict.
 StateDict read_torch_state_dict(const std::string& path);
 
-/// Writes `state` as a checkpoint `torch.load` reads into a dict {name: tensor} (tensors moved
-/// to the CPU), crash-safely. IoError naming `path` when it cannot be written.
+/// Writes `state` as a checkpoint `torch.load(weights_only=True)` reads into an OrderedDict
+/// {name: tensor} (tensors moved to the CPU), crash-safely. IoError naming `path` when it cannot be written.
 void write_torch_state_dict(const std::string& path, const StateDict& state);
 
 }  // namespace ptqat::core

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "core/error.h"
 #include "datasets/categories.h"
 
@@ -96,6 +99,19 @@ void AugmentConfig::visit(core::ConfigVisitor& v) {
              Stage::kFloatTrain},
             gt_paste_counts, core::IntRange{0, 100});
   });
+}
+
+void validate_grid_preserving(const AugmentConfig& config) {
+  if (!config.enabled) return;
+  const bool grid_preserving = config.rotation == std::vector<double>{0.0, 0.0} &&
+                               config.scale == std::vector<double>{1.0, 1.0} &&
+                               config.translation_std == std::vector<double>{0.0, 0.0, 0.0};
+  PTQAT_CHECK(grid_preserving, ConfigError,
+              "augment: data.occupancy = true allows only flips and quarter turns (expected "
+              "augment.rotation = [0, 0], scale = [1, 1], translation_std = [0, 0, 0]), got "
+              "rotation [{}], scale [{}], translation_std [{}]",
+              fmt::join(config.rotation, ", "), fmt::join(config.scale, ", "),
+              fmt::join(config.translation_std, ", "));
 }
 
 void validate(const AugmentConfig& config) {

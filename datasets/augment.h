@@ -47,6 +47,11 @@ struct AugmentConfig {
 /// ("augment.rotation: expected ..., got ..."). Call after reading the config.
 void validate(const AugmentConfig& config);
 
+/// Checks that an enabled augmentation maps an Occ3D grid onto itself (flips and quarter turns
+/// only), as data.occupancy = true needs; throws a ConfigError naming the offending keys. Found
+/// when the config is read rather than at the first training sample.
+void validate_grid_preserving(const AugmentConfig& config);
+
 /// One drawn augmentation. Identity: rotation 0, scale 1, no flips, zero translation.
 struct AugmentParams {
   double rotation = 0.0;  ///< rad, counter-clockwise about z, quarter turns included

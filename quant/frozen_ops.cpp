@@ -1,10 +1,21 @@
 #include "quant/frozen_ops.h"
 
+#include <torch/version.h>
+
+#include <variant>
+
 #include "core/error.h"
 
 namespace ptqat::quant {
 
 namespace {
+
+// The option variants are c10::variant, LibTorch 1.13's own type, and std::variant from 2.0 on.
+#if TORCH_VERSION_MAJOR >= 2
+using std::get_if;
+#else
+using c10::get_if;
+#endif
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
@@ -147,7 +158,7 @@ class FrozenLinear : public torch::autograd::Function<FrozenLinear> {
 
 ConvGeometry conv_geometry(const torch::nn::detail::ConvNdOptions<2>& options) {
   const char* layer = options.transposed() ? "conv_transpose2d" : "conv2d";
-  PTQAT_CHECK(c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr, ConfigError,
+  PTQAT_CHECK(get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr, ConfigError,
               "{}: padding_mode: expected zeros (the quantized layers run at::convolution), got {}",
               layer, torch::enumtype::get_enum_name(options.padding_mode()));
   ConvGeometry g;
@@ -156,9 +167,9 @@ ConvGeometry conv_geometry(const torch::nn::detail::ConvNdOptions<2>& options) {
   g.transposed = options.transposed();
   g.output_padding = to_vector(options.output_padding());
   g.groups = options.groups();
-  if (const auto* explicit_padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding())) {
+  if (const auto* explicit_padding = get_if<torch::ExpandingArray<2>>(&options.padding())) {
     g.padding = to_vector(*explicit_padding);
-  } else if (c10::get_if<torch::enumtype::kValid>(&options.padding()) != nullptr) {
+  } else if (get_if<torch::enumtype::kValid>(&options.padding()) != nullptr) {
     g.padding = {0, 0};
   } else {
     PTQAT_FAIL(ConfigError,

@@ -282,6 +282,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       results->add_subcommand("ls", "one line per recorded stage: key, stage, method, metrics");
   std::string results_file;
   results_ls->add_option("file", results_file, "results.h5 (or one record file)")->required();
+  bool results_json = false;
+  results_ls->add_flag("--json", results_json, "one JSON object per line and stage, for scripts");
   CLI::App* results_merge = results->add_subcommand(
       "merge", "join results files (jobs of a Slurm array, separate sweeps) into a new one");
   std::vector<std::string> merge_inputs;
@@ -351,7 +353,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
       }
     } else if (*results_ls) {
-      out << results_table(read_results(results_file));
+      const std::vector<RunRecord> runs = read_results(results_file);
+      out << (results_json ? results_json_lines(runs) : results_table(runs));
     } else if (*results_merge) {
       const MergeSummary merged = merge_results(merge_inputs, merge_output);
       out << fmt::format("merged {} runs of {} files into {}: {} stages ({} duplicates, the "

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 namespace ptqat::runner {
 
 std::string results_table(const std::vector<RunRecord>& runs) {
@@ -23,6 +25,27 @@ std::string results_table(const std::vector<RunRecord>& runs) {
                          run.finished_at);
   }
   return table;
+}
+
+std::string results_json_lines(const std::vector<RunRecord>& runs) {
+  std::string lines;
+  for (const RunRecord& run : runs) {
+    const auto loss = run.history.find("loss");
+    const nlohmann::json line = {
+        {"key", run.key},
+        {"parent_key", run.parent_key},
+        {"stage", run.stage},
+        {"task", run.task},
+        {"method", run.method},
+        {"metrics", run.metrics},
+        {"trainable_parameters", run.trainable_parameters},
+        {"wall_time_s", run.wall_time_s},
+        {"peak_host_memory_bytes", run.peak_host_memory_bytes},
+        {"peak_device_memory_bytes", run.peak_device_memory_bytes},
+        {"train_steps", loss == run.history.end() ? 0 : loss->second.steps.size()}};
+    lines += line.dump() + "\n";
+  }
+  return lines;
 }
 
 }  // namespace ptqat::runner

@@ -43,6 +43,7 @@ RunConfig validated_run_config(core::ConfigDocument document,
   document.read_into(core::fields_of(config));
   datasets::validate(config.pillars);
   datasets::validate(config.augment);
+  if (config.data.occupancy) datasets::validate_grid_preserving(config.augment);
   tasks::detection::validate(config.model, config.pillars);
   config.quant.validate();
   validate(config.train);

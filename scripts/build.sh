@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Configures and builds ptqat in Release into build/ (ccache and the shared torch PCH keep
-# rebuilds on 2 cores short). Usage: scripts/build.sh [extra cmake -D options]
+# Configures and builds ptqat in Release (ccache and the shared torch PCH keep rebuilds on 2 cores
+# short): into build/ against Debian's LibTorch 1.13, or with PTQAT_TORCH=pip into build-torch2/
+# against the CUDA LibTorch 2.x of the pinned PyTorch wheel (scripts/variant.sh).
+# Usage: scripts/build.sh [extra cmake -D options]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build_dir=${PTQAT_BUILD_DIR:-$root/build}
-jobs=${PTQAT_BUILD_JOBS:-$(nproc)}
+source "$root/scripts/variant.sh"
 
+if [[ "${PTQAT_TORCH:-}" == pip ]]; then
+  venv=$("$root/scripts/torch_venv.sh")
+  # Hopper (sm_90) code plus PTX for later GPUs; NCCL is the wheel's own (cmake/Dependencies.cmake).
+  exec "$root/scripts/build-cuda.sh" --python "$venv/bin/python" --arch "9.0+PTX" \
+    --build "$build_dir" -- "$@"
+fi
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build_dir" --parallel "$jobs"
+cmake --build "$build_dir" --parallel "${PTQAT_BUILD_JOBS:-$(nproc)}"

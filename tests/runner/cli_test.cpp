@@ -52,6 +52,23 @@ TEST(Cli, ConfigShowPrintsTheResolvedConfigWithOverrides) {
   EXPECT_TRUE(contains(run.output, "[pillars]")) << run.output;
 }
 
+// Every config the project ships loads and validates: run configs through `config show`, sweep
+// files (configs/sweeps, configs/paper) through `sweep --dry-run`, which validates every point.
+// The demo once shipped a config that failed only at its first training sample.
+TEST(Cli, EveryShippedConfigLoadsAndValidates) {
+  const std::filesystem::path configs = std::filesystem::path(PTQAT_SOURCE_DIR) / "configs";
+  int checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(configs)) {
+    if (entry.path().extension() != ".toml") continue;
+    const std::string folder = entry.path().parent_path().filename().string();
+    const bool sweep = folder == "sweeps" || folder == "paper";
+    const CliRun run = ptqat((sweep ? "sweep --dry-run " : "config show ") + entry.path().string());
+    EXPECT_EQ(run.exit_code, 0) << entry.path() << ": " << run.output;
+    ++checked;
+  }
+  EXPECT_GE(checked, 21);
+}
+
 TEST(Cli, UnknownConfigKeyIsOneLineWithTheClosestKey) {
   testing::TempDir dir;
   testing::write_text(dir.path() / "run.toml", "[data]\nnsweps = 3\n");

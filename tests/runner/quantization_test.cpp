@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include "runner/results_store.h"
 #include "runner/run_config.h"
@@ -146,6 +147,23 @@ TEST_F(QuantizePipeline, PtqQatAndPtqatRecordTheirStagesAndShareOneCalibration) 
   EXPECT_NE(listing.output.find(fmt::format("{:.4f}", qat_run.metrics.at("NDS"))),
             std::string::npos)
       << listing.output;
+  // --json: one object per line and stage, with what scripts read.
+  const testing::CliRun json = testing::ptqat("results ls --json " + dir_->file("run/results.h5"), false);
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  std::istringstream json_lines(json.output);
+  std::map<std::string, nlohmann::json> by_key;
+  for (std::string line; std::getline(json_lines, line);) {
+    const nlohmann::json parsed = nlohmann::json::parse(line);
+    by_key[parsed.at("key").get<std::string>()] = parsed;
+  }
+  ASSERT_EQ(by_key.count(qat_run.key), 1u) << json.output;
+  const nlohmann::json& qat_line = by_key.at(qat_run.key);
+  EXPECT_EQ(qat_line.at("method"), "qat");
+  EXPECT_EQ(qat_line.at("metrics").at("NDS").get<double>(), qat_run.metrics.at("NDS"));
+  EXPECT_EQ(qat_line.at("wall_time_s").get<double>(), qat_run.wall_time_s);
+  EXPECT_EQ(qat_line.at("train_steps").get<size_t>(), qat_run.history.at("loss").steps.size());
+  EXPECT_GT(qat_line.at("train_steps").get<size_t>(), 0u);
+  EXPECT_EQ(by_key.at(calibration.key).at("train_steps"), 0);
   const testing::CliRun missing = testing::ptqat("results ls " + dir_->file("none.h5"));
   EXPECT_EQ(missing.exit_code, 1) << missing.output;
   EXPECT_NE(missing.output.find("none.h5"), std::string::npos) << missing.output;

@@ -87,5 +87,44 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("c/checkpoints")));
 }
 
+// The same round trip against the real PyTorch of the LibTorch 2.x build (PTQAT_TORCH=pip): what
+// ptqat exports loads with torch.load(weights_only=True) to the same tensors, and what torch.save
+// writes (mmdetection3d's nesting) imports into a float model that evaluates identically.
+TEST(TorchInterop, FilesOfTheRealPyTorchLoadBothWays) {
+  if (ptqat::testing::python_with_torch().empty()) {
+    GTEST_SKIP() << "no Python with PyTorch configured (PTQAT_TORCH=pip scripts/build.sh sets one)";
+  }
+  ptqat::testing::TempDir dir;
+  ASSERT_EQ(testing::ptqat("data synth --preset tiny --out " + dir.file("data")).exit_code, 0);
+  const std::string common = " --set data.dataroot=" + dir.file("data") +
+                             " --set runtime.threads=1 --set train.epochs=1";
+  const testing::CliRun train =
+      testing::ptqat("train --config " + kTiny + common + " --set output.dir=" + dir.file("a"));
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const std::string checkpoint = dir.file("a/checkpoints/" + read_results(dir.file("a/results.h5")).at(0).key + ".pt");
+  const testing::CliRun exported = testing::ptqat("export --checkpoint " + checkpoint +
+                                                  " --mapping mmdet3d --torch " + dir.file("float.pth") + common);
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+
+  const nlohmann::json by_torch = ptqat::testing::read_with_real_torch(dir.file("float.pth"));
+  const nlohmann::json by_stand_in = ptqat::testing::read_torch_checkpoint(dir.file("float.pth"));
+  EXPECT_GT(by_torch.size(), 50u);
+  EXPECT_EQ(by_torch, by_stand_in);
+
+  ptqat::testing::resave_with_real_torch(dir.file("float.pth"), dir.file("resaved.pth"));
+  const testing::CliRun imported =
+      testing::ptqat("import --config " + kTiny + " --mapping mmdet3d --torch " + dir.file("resaved.pth") +
+                     common + " --set output.dir=" + dir.file("b"));
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  for (const char* folder : {"a", "b"}) {
+    const testing::CliRun eval = testing::ptqat("eval --config " + kTiny + common + " --set output.dir=" +
+                                                dir.file(folder) + " --metrics-json " +
+                                                dir.file(std::string(folder) + ".json"));
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  }
+  EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
+  EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
+}
+
 }  // namespace
 }  // namespace ptqat::runner

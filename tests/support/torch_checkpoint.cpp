@@ -27,19 +27,38 @@ std::string python_with_numpy() {
   return "";
 }
 
+std::string python_with_torch() { return PTQAT_TORCH_PYTHON; }
+
 void write_torch_checkpoint(const nlohmann::json& spec, const std::string& path) {
   TempDir dir;
   write_text(dir.path() / "spec.json", spec.dump());
   run(python_with_numpy() + " " + kScript + " write " + dir.file("spec.json") + " " + path);
 }
 
-nlohmann::json read_torch_checkpoint(const std::string& path) {
+namespace {
+
+nlohmann::json read_with(const std::string& python, const std::string& command,
+                         const std::string& path) {
   TempDir dir;
-  if (!run(python_with_numpy() + " " + kScript + " read " + path + " " + dir.file("out.json"))) {
+  if (!run(python + " " + kScript + " " + command + " " + path + " " + dir.file("out.json"))) {
     return nlohmann::json::object();
   }
   std::ifstream in(dir.file("out.json"));
   return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+nlohmann::json read_torch_checkpoint(const std::string& path) {
+  return read_with(python_with_numpy(), "read", path);
+}
+
+nlohmann::json read_with_real_torch(const std::string& path) {
+  return read_with(python_with_torch(), "torch-read", path);
+}
+
+void resave_with_real_torch(const std::string& path, const std::string& out) {
+  run(python_with_torch() + " " + kScript + " torch-resave " + path + " " + out);
 }
 
 }  // namespace ptqat::testing

@@ -20,4 +20,15 @@ void write_torch_checkpoint(const nlohmann::json& spec, const std::string& path)
 /// What torch.load would read from `path`: {name: {"shape", "dtype", "sum", "values"}}.
 nlohmann::json read_torch_checkpoint(const std::string& path);
 
+/// The Python whose real PyTorch the build was configured with (CMake's PTQAT_TORCH_PYTHON, set
+/// by PTQAT_TORCH=pip scripts/build.sh), "" without one.
+std::string python_with_torch();
+
+/// As read_torch_checkpoint, through the real torch.load(path, weights_only=True).
+nlohmann::json read_with_real_torch(const std::string& path);
+
+/// Loads `path` with the real torch.load and saves it with torch.save to `out`, nested in
+/// mmdetection3d's layout (meta, state_dict, optimizer).
+void resave_with_real_torch(const std::string& path, const std::string& out);
+
 }  // namespace ptqat::testing

@@ -11,6 +11,11 @@ ptqat exports on a machine without PyTorch.
   torch_checkpoint.py write SPEC.json OUT.pth   # SPEC: {"nest": "state_dict" | null,
                                                 #        "tensors": {name: {"shape", "dtype", "seed"}}}
   torch_checkpoint.py read FILE.pth OUT.json    # name -> {"shape", "dtype", "sum", "values"[:8]}
+
+With a real PyTorch (the venv of PTQAT_TORCH=pip), two more commands check the format against it:
+  torch_checkpoint.py torch-read FILE.pth OUT.json   # as `read`, through torch.load(weights_only=True)
+  torch_checkpoint.py torch-resave IN.pth OUT.pth    # torch.load, then torch.save in mmdetection3d's
+                                                     # layout (meta, state_dict, optimizer)
 """
 import collections
 import io
@@ -117,9 +122,34 @@ def read(path):
         return Unpickler(io.BytesIO(z.read(pkl))).load()
 
 
+def summary(state):
+    return {name: {"shape": list(a.shape), "dtype": str(a.dtype), "sum": float(np.sum(a, dtype=np.float64)),
+                   "values": [float(v) for v in a.reshape(-1)[:8]]} for name, a in state.items()}
+
+
+def real_torch():
+    """The installed PyTorch, under the name the stand-in took."""
+    for name in ("torch", "torch._utils"):
+        sys.modules.pop(name, None)
+    import torch
+    return torch
+
+
 def main():
     command, source, target = sys.argv[1:4]
-    if command == "write":
+    if command == "torch-read":
+        torch = real_torch()
+        obj = torch.load(source, weights_only=True)
+        state = obj.get("state_dict", obj)
+        json.dump(summary({name: t.numpy() for name, t in state.items()}), open(target, "w"), indent=1)
+    elif command == "torch-resave":
+        torch = real_torch()
+        state = torch.load(source, weights_only=True)
+        state = state.get("state_dict", state)
+        torch.save({"meta": {"mmdet3d_version": "1.4.0", "epoch": 20, "CLASSES": ("car", "truck")},
+                    "state_dict": collections.OrderedDict(state),
+                    "optimizer": {"state": {}, "param_groups": [{"lr": 1e-4}]}}, target)
+    elif command == "write":
         spec = json.load(open(source))
         state = collections.OrderedDict()
         for name, tensor in spec["tensors"].items():
@@ -141,9 +171,7 @@ def main():
         obj = read(source)
         if isinstance(obj, dict) and "state_dict" in obj:
             obj = obj["state_dict"]
-        out = {name: {"shape": list(a.shape), "dtype": str(a.dtype), "sum": float(np.sum(a, dtype=np.float64)),
-                      "values": [float(v) for v in a.reshape(-1)[:8]]} for name, a in obj.items()}
-        json.dump(out, open(target, "w"), indent=1)
+        json.dump(summary(obj), open(target, "w"), indent=1)
     else:
         sys.exit(f"unknown command {command}")
 
