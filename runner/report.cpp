@@ -306,9 +306,11 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
       if (!header_written) {
         out += "table";
         for (size_t c = 0; c < table.header.size(); ++c) {
-          out += "," + csv_field(table.header[c]);
+          out += ",";
+          out += csv_field(table.header[c]);
           if (!table.rows.empty() && table.rows.front()[c].is_stat) {
-            out += "," + csv_field(table.header[c] + " std");
+            out += ",";
+            out += csv_field(table.header[c] + " std");
           }
         }
         out += "\n";
@@ -318,7 +320,8 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
         out += csv_field(table.title);
         for (const ReportCell& cell : row) {
           if (!cell.is_stat) {
-            out += "," + csv_field(cell.text);
+            out += ",";
+            out += csv_field(cell.text);
           } else if (cell.stat.count == 0) {
             out += ",,";
           } else {

@@ -15,6 +15,9 @@ packages=(
   slurmctld slurmd slurm-client munge   # the test that starts a real Slurm cluster
 )
 
+# PTQAT_TORCH=pip: the PyTorch wheel goes into a virtual environment (scripts/torch_venv.sh).
+if [[ "${PTQAT_TORCH:-}" == pip ]]; then packages+=(python3-venv); fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

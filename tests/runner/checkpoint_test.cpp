@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
+#include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "core/error.h"
 #include "runner/lr_schedule.h"
@@ -75,11 +78,25 @@ struct AdamWSnapshot {
   double lr, beta1, beta2, weight_decay;
 };
 
+// The key of a parameter's optimizer state: its TensorImpl's address printed (LibTorch 1.13), or
+// the address itself (2.x).
+template <class Key>
+Key optimizer_state_key(const torch::Tensor& parameter) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream address;
+    address << parameter.unsafeGetTensorImpl();
+    return address.str();
+  } else {
+    return parameter.unsafeGetTensorImpl();
+  }
+}
+
 AdamWSnapshot snapshot(torch::optim::AdamW& optimizer) {
+  using StateKey = std::decay_t<decltype(optimizer.state())>::key_type;
   AdamWSnapshot result;
   for (const auto& p : optimizer.param_groups()[0].params()) {
     const auto& state = static_cast<const torch::optim::AdamWParamState&>(
-        *optimizer.state().at(c10::guts::to_string(p.unsafeGetTensorImpl())));
+        *optimizer.state().at(optimizer_state_key<StateKey>(p)));
     result.exp_avg.push_back(state.exp_avg().clone());
     result.exp_avg_sq.push_back(state.exp_avg_sq().clone());
     result.step.push_back(state.step());

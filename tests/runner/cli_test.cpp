@@ -57,12 +57,15 @@ TEST(Cli, ConfigShowPrintsTheResolvedConfigWithOverrides) {
 // The demo once shipped a config that failed only at its first training sample.
 TEST(Cli, EveryShippedConfigLoadsAndValidates) {
   const std::filesystem::path configs = std::filesystem::path(PTQAT_SOURCE_DIR) / "configs";
+  testing::TempDir dir;  // a dry run opens the sweep's output folder (relative paths land here)
   int checked = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(configs)) {
     if (entry.path().extension() != ".toml") continue;
     const std::string folder = entry.path().parent_path().filename().string();
     const bool sweep = folder == "sweeps" || folder == "paper";
-    const CliRun run = ptqat((sweep ? "sweep --dry-run " : "config show ") + entry.path().string());
+    const CliRun run = testing::run_command("cd " + dir.path().string() + " && " + PTQAT_EXECUTABLE +
+                                            (sweep ? " sweep --dry-run " : " config show ") +
+                                            entry.path().string());
     EXPECT_EQ(run.exit_code, 0) << entry.path() << ": " << run.output;
     ++checked;
   }

@@ -22,7 +22,7 @@ datasets::Batch random_batch(const datasets::PillarConfig& pillars, int64_t samp
   datasets::Batch batch;
   std::vector<torch::Tensor> coords;
   for (int64_t s = 0; s < samples; ++s) {
-    batch.tokens.push_back(std::string(32, static_cast<char>('a' + s)));
+    batch.tokens.emplace_back(32, static_cast<char>('a' + s));
     const auto cells = torch::randperm(pillars.grid_x() * pillars.grid_y()).slice(0, 0, per_sample);
     coords.push_back(torch::stack(
         {torch::full({per_sample}, s, torch::kInt64), torch::div(cells, pillars.grid_x(), "floor"),

@@ -1,5 +1,6 @@
 #include "tasks/detection/submission_json.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,7 +67,7 @@ std::string one_box_file(const TempDir& dir, const std::string& box_json) {
 
 std::string valid_box_json(const std::string& replace_key = "", const std::string& with = "") {
   std::vector<std::pair<std::string, std::string>> fields = {
-      {"sample_token", "\"" + kFirst.hex() + "\""},
+      {"sample_token", fmt::format("\"{}\"", kFirst.hex())},
       {"translation", "[1.0, 2.0, 3.0]"},
       {"size", "[1, 2, 3]"},
       {"rotation", "[1, 0, 0, 0]"},
@@ -156,7 +157,7 @@ TEST(SubmissionJson, LoadingChecksAreOneLineErrors) {
   fails_with(valid_box_json("rotation", "[1, 0, 0]"),
              {"field 'rotation'", "expected a list of 4 numbers, got 3"});
   fails_with(valid_box_json("velocity", ""), {"field 'velocity'", "missing"});
-  fails_with(valid_box_json("sample_token", "\"" + kSecond.hex() + "\""),
+  fails_with(valid_box_json("sample_token", fmt::format("\"{}\"", kSecond.hex())),
              {"field 'sample_token'", kFirst.hex(), kSecond.hex()});
   fails_with(valid_box_json("detection_score", "\"high\""),
              {"field 'detection_score'", "expected a number"});
