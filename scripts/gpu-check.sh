@@ -84,10 +84,12 @@ config=(--config "$root/configs/detection/demo.toml" --set "data.dataroot=$data"
 "$python" - "$work" "$batch_size" <<'EOF'
 import json, sys
 work, batch_size = sys.argv[1], int(sys.argv[2])
-bench = {b["name"]: b for b in json.load(open(f"{work}/quant_bench.json"))["benchmarks"]}
-copy_gbs = bench["BM_CopyCuda"]["bytes_per_second"] / 1e9
-fake_quant = {name.split("/")[1]: round(b["bytes_per_second"] / 1e9, 1)
-              for name, b in bench.items() if name.startswith("BM_FakeQuantCuda/")}
+# Names as Google Benchmark prints them: "BM_CopyCuda/real_time",
+# "BM_FakeQuantCuda/per_channel_lsq/real_time".
+bench = json.load(open(f"{work}/quant_bench.json"))["benchmarks"]
+copy_gbs = next(b for b in bench if b["name"].startswith("BM_CopyCuda"))["bytes_per_second"] / 1e9
+fake_quant = {b["name"].split("/")[1]: round(b["bytes_per_second"] / 1e9, 1)
+              for b in bench if b["name"].startswith("BM_FakeQuantCuda/")}
 records = [json.loads(line) for line in open(f"{work}/records.jsonl")]
 training = {}
 for record in records:

@@ -23,6 +23,19 @@ std::string metric_of(const std::string& file, const std::string& name) {
   return nlohmann::json::parse(in).at(name).dump();
 }
 
+/// Evaluates the float models of the output folders a/ and b/ of `dir` and expects equal NDS and
+/// mAP.
+void expect_same_float_metrics(const ptqat::testing::TempDir& dir, const std::string& options) {
+  for (const char* folder : {"a", "b"}) {
+    const testing::CliRun eval = testing::ptqat("eval --config " + kTiny + options + " --set output.dir=" +
+                                                dir.file(folder) + " --metrics-json " +
+                                                dir.file(std::string(folder) + ".json"));
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  }
+  EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
+  EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
+}
+
 TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   if (ptqat::testing::python_with_numpy().empty()) GTEST_SKIP() << "python3 with numpy is not installed";
   ptqat::testing::TempDir dir;
@@ -56,14 +69,7 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   EXPECT_NE(imported.output.find("imported " + dir.file("float.pth") + " as float model"), std::string::npos);
 
   // The same float model: the same metrics in both folders, and PTQ starts from the import.
-  for (const char* folder : {"a", "b"}) {
-    const testing::CliRun eval = testing::ptqat("eval --config " + kTiny + common + " --set output.dir=" +
-                                                dir.file(folder) + " --set train.epochs=1 --metrics-json " +
-                                                dir.file(std::string(folder) + ".json"));
-    ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  }
-  EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
-  EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
+  expect_same_float_metrics(dir, common + " --set train.epochs=1");
   const testing::CliRun from_import = testing::ptqat("quantize --method ptqat --config " + kTiny + common +
                                                      " --set output.dir=" + dir.file("b") +
                                                      " --set train.epochs=1 --set finetune.epochs=1");
@@ -116,14 +122,7 @@ TEST(TorchInterop, FilesOfTheRealPyTorchLoadBothWays) {
       testing::ptqat("import --config " + kTiny + " --mapping mmdet3d --torch " + dir.file("resaved.pth") +
                      common + " --set output.dir=" + dir.file("b"));
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
-  for (const char* folder : {"a", "b"}) {
-    const testing::CliRun eval = testing::ptqat("eval --config " + kTiny + common + " --set output.dir=" +
-                                                dir.file(folder) + " --metrics-json " +
-                                                dir.file(std::string(folder) + ".json"));
-    ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  }
-  EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
-  EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
+  expect_same_float_metrics(dir, common);
 }
 
 }  // namespace
