@@ -4,7 +4,7 @@
 # prints its statistics, inspects one file of each kind, measures the training loader, then runs
 # the full QAT vs PTQAT sweep on 2 MPI ranks and prints the paper-style tables.
 #
-#   scripts/demo.sh           the demo (~25 minutes on 2 cores after the build)
+#   scripts/demo.sh           the demo (~15 minutes on 2 cores after the build)
 #   scripts/demo.sh --smoke   the same commands on the tiny preset in a scratch folder (what CI
 #                             runs; ~25 s after the build); the folder is removed after a pass
 # PTQAT_TORCH=pip runs it on the CUDA LibTorch 2.x build (scripts/variant.sh).
@@ -37,7 +37,7 @@ else
   sweep=configs/sweeps/demo.toml
   float_config=configs/detection/demo.toml
   output=runs/detection-demo
-  took=("2 min" "20 min")
+  took=("2 min" "13 min")
 fi
 cd "$workdir"
 dataroot=data/synth-$preset
