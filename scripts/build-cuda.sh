@@ -32,8 +32,10 @@ while (($#)); do
   esac
 done
 
-torch_given=$torch_prefix
+options=()
 if [[ -z "$torch_prefix" ]]; then
+  # The interop tests check ptqat's files against this Python's real torch.save / torch.load.
+  options+=("-DPTQAT_TORCH_PYTHON=$(command -v "$python")")
   torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null) || {
     echo "error: build-cuda.sh: no --torch given and $python cannot import torch" >&2
     exit 1
@@ -53,8 +55,6 @@ fi
 }
 
 prefix_path="$torch_prefix"
-options=()
-if [[ -z "$torch_given" ]]; then options+=("-DPTQAT_TORCH_PYTHON=$(command -v "$python")"); fi
 if [[ -n "$deps" ]]; then options+=("-DPTQAT_DEPS_PREFIX=$deps"); fi
 # "8.0;9.0+PTX" -> CMake's "80-real;90-real;90-virtual" (SASS per entry, PTX where +PTX).
 cmake_arch=()

@@ -7,6 +7,7 @@
 #   scripts/demo.sh           the demo (~15 minutes on 2 cores after the build)
 #   scripts/demo.sh --smoke   the same commands on the tiny preset in a scratch folder (what CI
 #                             runs; ~25 s after the build); the folder is removed after a pass
+#                             and kept after a failure, for a look at its logs
 # PTQAT_TORCH=pip runs it on the CUDA LibTorch 2.x build (scripts/variant.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
