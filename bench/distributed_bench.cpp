@@ -1,7 +1,7 @@
 // Distributed benchmarks, side by side in one run under `mpirun -np 2` (docs/distributed.md):
 //
 // 1. All-reduce bus bandwidth of GradientBuckets::average_gradients() over many gradient tensors
-//    against one raw MPI_Allreduce of the same bytes in one flat buffer.
+//    against one all-reduce of the same bytes in one flat tensor (a single MPI call).
 // 2. Data-parallel efficiency: training samples/s of the "bev" step-benchmark network on 2 ranks
 //    x 1 thread against 1 rank x 1 thread (rank 0 alone, the other rank waiting).
 //
@@ -12,7 +12,6 @@
 //   mpirun -np 2 build/bench/distributed_bench [--steps 20] [--model bev]
 
 #include <fmt/format.h>
-#include <mpi.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -25,7 +24,7 @@
 #include "distributed/gradient_buckets.h"
 #include "distributed/mpi_communicator.h"
 #include "distributed/mpi_world.h"
-#include "runner/bev_bench_model.h"
+#include "bench/bev_bench_model.h"
 
 namespace {
 
@@ -55,23 +54,19 @@ void bench_all_reduce(MpiCommunicator& world) {
       parameters.push_back(p);
     }
     ptqat::distributed::GradientBuckets buckets(parameters, world);
-    std::vector<float> flat(static_cast<size_t>(elements * tensors), 1.0f);
+    const torch::Tensor flat = torch::ones({elements * tensors});
     const int repeats = mib >= 32 ? 5 : 20;
     buckets.average_gradients();  // warmup
     world.barrier();
     const ptqat::core::Stopwatch bucket_clock;
     for (int r = 0; r < repeats; ++r) buckets.average_gradients();
     const double bucket_s = slowest(bucket_clock.seconds(), world) / repeats;
-    MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_FLOAT, MPI_SUM,
-                  world.handle());
+    world.all_reduce_sum(flat);
     world.barrier();
     const ptqat::core::Stopwatch raw_clock;
-    for (int r = 0; r < repeats; ++r) {
-      MPI_Allreduce(MPI_IN_PLACE, flat.data(), static_cast<int>(flat.size()), MPI_FLOAT, MPI_SUM,
-                    world.handle());
-    }
+    for (int r = 0; r < repeats; ++r) world.all_reduce_sum(flat);
     const double raw_s = slowest(raw_clock.seconds(), world) / repeats;
-    const double bus_bytes = 2.0 * (n - 1) / n * static_cast<double>(flat.size() * 4);
+    const double bus_bytes = 2.0 * (n - 1) / n * static_cast<double>(flat.numel() * 4);
     if (world.rank() == 0) {
       fmt::print("{:>10} {:>8} {:>14.3f} {:>14.3f} {:>14.2f} {:>14.2f} {:>8.2f}\n", mib, tensors,
                  bucket_s * 1e3, raw_s * 1e3, bus_bytes / bucket_s / 1e9, bus_bytes / raw_s / 1e9,
@@ -83,7 +78,7 @@ void bench_all_reduce(MpiCommunicator& world) {
 /// Samples/s of `steps` training steps on the ranks of `group` (data-parallel when several).
 double train_throughput(const std::string& name, int steps, ptqat::core::Collective& group) {
   torch::manual_seed(0);
-  ptqat::runner::StepBenchModel model = ptqat::runner::make_step_bench_model(name);
+  ptqat::bench::StepBenchModel model = ptqat::bench::make_step_bench_model(name);
   std::vector<torch::Tensor> parameters = model.module->parameters();
   torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(1e-4));
   std::optional<ptqat::distributed::GradientBuckets> buckets;

@@ -11,7 +11,7 @@
 #include <filesystem>
 
 #include "core/resources.h"
-#include "datasets/lidar_sweeps.h"
+#include "datasets/nuscenes/lidar_sweeps.h"
 #include "datasets/loader.h"
 #include "tests/support/nuscenes_fixture.h"
 

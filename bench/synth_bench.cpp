@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <random>
 
-#include "datasets/synth_dataset.h"
-#include "datasets/synth_lidar.h"
-#include "datasets/synth_occupancy.h"
-#include "datasets/synth_world.h"
+#include "datasets/synth/synth_dataset.h"
+#include "datasets/synth/synth_lidar.h"
+#include "datasets/synth/synth_occupancy.h"
+#include "datasets/synth/synth_world.h"
 
 namespace {
 

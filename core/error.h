@@ -1,5 +1,5 @@
 #pragma once
-// Error types and check macros: the project's two error channels (STYLE.md "Errors").
+// Error types and check macros: the project's two error channels (docs/style.md "Errors").
 //
 // User-facing problems (config, CLI, data, I/O, distributed setup) throw a ptqat::Error
 // subclass whose message is one line: "<file or key>: expected ..., got ...". Broken

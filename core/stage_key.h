@@ -1,5 +1,5 @@
 #pragma once
-// Stage keys (ARCHITECTURE.md "Stage keys"): a stage is named by a hash of the canonical form of
+// Stage keys (docs/architecture.md "Stage keys"): a stage is named by a hash of the canonical form of
 // exactly the config fields that change its result, plus its parent stage's key. Same meaning,
 // same key, on every machine: values are resolved (defaults filled in), lines are sorted, floats
 // are written in their shortest round-trip form (std::to_chars, -0 written as 0).

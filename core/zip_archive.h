@@ -1,5 +1,5 @@
 #pragma once
-// Reading zip archives with libzip: numpy's .npz (datasets/npz.h) and PyTorch's checkpoint
+// Reading zip archives with libzip: numpy's .npz (datasets/nuscenes/npz.h) and PyTorch's checkpoint
 // files (core/torch_pickle.h) are both zip archives.
 
 #include <zip.h>

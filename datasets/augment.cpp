@@ -8,7 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::datasets {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 
 namespace ptqat::datasets {
 

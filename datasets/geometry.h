@@ -1,5 +1,5 @@
 #pragma once
-// Rigid transforms and quaternions in the nuScenes conventions (NUSCENES.md section 4):
+// Rigid transforms and quaternions in the nuScenes conventions (docs/nuscenes.md section 4):
 // quaternions are [w, x, y, z]; calibrated_sensor maps sensor -> ego, ego_pose maps ego -> global.
 
 #include <torch/torch.h>

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "datasets/nuscenes_dataset.h"
 
 namespace ptqat::datasets {

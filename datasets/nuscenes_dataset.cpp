@@ -4,9 +4,9 @@
 
 #include "core/error.h"
 #include "datasets/geometry.h"
-#include "datasets/lidar_sweeps.h"
-#include "datasets/lidarseg_file.h"
-#include "datasets/occ3d.h"
+#include "datasets/nuscenes/lidar_sweeps.h"
+#include "datasets/nuscenes/lidarseg_file.h"
+#include "datasets/nuscenes/occ3d.h"
 
 namespace ptqat::datasets {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "datasets/data_config.h"
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "datasets/sample.h"
 
 namespace ptqat::datasets {

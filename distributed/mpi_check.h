@@ -1,5 +1,5 @@
 #pragma once
-// PTQAT_MPI_CHECK: every MPI return code goes through this macro (STYLE.md "Errors"; the pattern
+// PTQAT_MPI_CHECK: every MPI return code goes through this macro (docs/style.md "Errors"; the pattern
 // is NCCL's NCCLCHECK). A failing call becomes a ptqat::DistError whose one-line message names
 // the call, MPI's own error string, the source location and the rank, so a log from a 64-rank
 // job says which rank failed where.

@@ -7,7 +7,7 @@
 // the job with MPI's message and no word of which ptqat call failed. MpiWorld switches
 // MPI_COMM_WORLD to MPI_ERRORS_RETURN, so every call's code reaches PTQAT_MPI_CHECK, which throws
 // a DistError naming the call and the rank. The top level catches it and calls abort_world, so
-// the job still ends as a whole (ARCHITECTURE.md: a rank that fails aborts the job instead of
+// the job still ends as a whole (docs/architecture.md: a rank that fails aborts the job instead of
 // leaving the others waiting in their next collective).
 
 #include <string>

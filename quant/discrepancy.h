@@ -1,6 +1,6 @@
 #pragma once
 // Layer discrepancy: how far each calibrated layer's quantized output is from its float output
-// on the calibration batches (ARCHITECTURE.md, "The method in one paragraph").
+// on the calibration batches (docs/architecture.md, "The method in one paragraph").
 
 #include <torch/torch.h>
 

@@ -260,7 +260,7 @@ torch::Tensor QuantizableLayer::run(const torch::Tensor& input) {
   };
   if (capture_ == DiscrepancyCapture::kIsolated) {
     // Both outputs from the same float input; the network continues in float, so each layer's
-    // discrepancy is its own (ARCHITECTURE.md: "each layer fed the float input").
+    // discrepancy is its own (docs/architecture.md: "each layer fed the float input").
     torch::NoGradGuard no_grad;
     torch::Tensor reference = float_forward(input);
     discrepancy_.add(quantized(input), reference);

@@ -1,7 +1,7 @@
 #pragma once
 // QuantizableLayer: the base of every quantizable layer (QConv2d, QConvBn2d, QConvTranspose2d,
 // QLinear). A float layer plus a weight quantizer and an input-activation quantizer, with the
-// three modes of ARCHITECTURE.md ("One layer, three modes"), freezing at the PTQ state, and the
+// three modes of docs/architecture.md ("One layer, three modes"), freezing at the PTQ state, and the
 // captures the passes need: LibTorch has no forward hooks, so the layer itself records its
 // forward order, its calibration statistics and its float-vs-quantized discrepancy.
 
@@ -57,7 +57,7 @@ enum class DiscrepancyCapture {
 
 class QuantizableLayer;
 
-/// Collects layers in the order of their first forward call (ARCHITECTURE.md: registration
+/// Collects layers in the order of their first forward call (docs/architecture.md: registration
 /// order is not forward order).
 class ForwardOrder {
  public:

@@ -10,9 +10,12 @@
 #include "core/resources.h"
 #include "core/stage_key.h"
 #include "runner/checkpoint.h"
-#include "runner/job_group.h"
+#include "distributed/job_group.h"
 #include "runner/quantization.h"
 #include "runner/stage_context.h"
+#include "runner/stage_keys.h"
+#include "runner/stage_run.h"
+#include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
 
@@ -39,7 +42,7 @@ CheckpointIdentity identify(const EvaluationOptions& options) {
                 "eval: give --checkpoint, or --config to evaluate that config's float model");
     identity.config = load_run_config(options.config_file, options.overrides);
     // The float model trained on train.ranks ranks; 0 means as many as this launch has.
-    if (identity.config.train.ranks == 0) identity.config.train.ranks = job_group().world_size();
+    if (identity.config.train.ranks == 0) identity.config.train.ranks = distributed::job_group().world_size();
     identity.key = stage_keys(identity.config).float_train;
     identity.path = stage_paths(identity.config, identity.key).checkpoint;
     identity.stage = core::stage_name(core::Stage::kFloatTrain);
@@ -86,7 +89,7 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::
   CheckpointIdentity identity = identify(options);
   CheckpointModel loaded;
   loaded.method = method_of(identity);
-  loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false, job_group());
+  loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false, distributed::job_group());
   loaded.model = loaded.context->build_model();
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
   if (quantized) {
@@ -114,9 +117,7 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::
 }
 
 tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
+  const StageRun run;
   const CheckpointModel loaded = load_checkpoint_model(options.checkpoint, options.config_file, options.overrides);
   const RunConfig& config = loaded.config;
   const StageContext& context = *loaded.context;
@@ -127,7 +128,7 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
       context.evaluate(model, {options.export_json, options.export_dir});
   out << fmt::format("{} ({} model, stage {}) on {} / {}:\n", loaded.path, loaded.method,
                      loaded.key, config.data.version, config.data.eval_split)
-      << metrics_table(metrics);
+      << tasks::metrics_table(metrics);
   if (!options.export_json.empty()) out << "submission: " << options.export_json << "\n";
   if (!options.export_dir.empty()) out << "predictions: " << options.export_dir << "\n";
   if (!options.metrics_json.empty() && context.writes()) {
@@ -138,8 +139,8 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   RunConfig resolved = config;
   const std::string key =
       core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate, loaded.key);
-  RunRecord record = stage_record(config, key, loaded.key, core::Stage::kEvaluate, loaded.method,
-                                  started_at, stopwatch, model, metrics);
+  results::RunRecord record =
+      run.record(config, key, loaded.key, core::Stage::kEvaluate, loaded.method, model, metrics);
   record.trainable_parameters = 0;
   publish(context, record);
   return metrics;

@@ -3,15 +3,16 @@
 #include "core/resources.h"
 #include "runner/stage_context.h"
 #include "runner/training_loop.h"
+#include "runner/stage_keys.h"
+#include "runner/stage_run.h"
+#include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
 
 tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Collective& group,
                                       std::ostream& out) {
   const RunConfig config = with_ranks(launch_config, group.world_size());
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
+  const StageRun run;
   const StageContext context(config, /*with_train_split=*/true, group);
   const std::string key = stage_keys(config).float_train;
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
@@ -21,15 +22,15 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   stage.optimizer = &config.train;
   stage.paths = stage_paths(config, key);
   stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
-  std::map<std::string, MetricHistory> history;
+  std::map<std::string, results::MetricHistory> history;
   const tasks::TaskMetrics best = train_stage(context, *model, stage, history, out);
 
-  RunRecord record = stage_record(config, key, "", core::Stage::kFloatTrain, "float", started_at,
-                                  stopwatch, *model, best);
+  results::RunRecord record =
+      run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, best);
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,
-                     summary_line(best), stage.paths.checkpoint);
+                     tasks::summary_line(best), stage.paths.checkpoint);
   return best;
 }
 

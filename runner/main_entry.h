@@ -1,6 +1,6 @@
 #pragma once
 // The `ptqat` program as a function, for programs that register their own tasks
-// (runner/task_registry.h) and then behave exactly like `ptqat`:
+// (runner/task_plugins.h) and then behave exactly like `ptqat`:
 //
 //   int main(int argc, char** argv) {
 //     ptqat::runner::register_task<MyOptions>("my_task", make_my_task);

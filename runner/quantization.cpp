@@ -13,13 +13,17 @@
 #include "quant/selection.h"
 #include "runner/checkpoint.h"
 #include "runner/training_loop.h"
+#include "runner/stage_keys.h"
+#include "runner/stage_record.h"
+#include "runner/stage_run.h"
+#include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
 
 namespace {
 
 /// A metric recorded earlier, for the summary of a reused stage.
-tasks::TaskMetrics recorded_metrics(const RunRecord& record) {
+tasks::TaskMetrics recorded_metrics(const results::RunRecord& record) {
   tasks::TaskMetrics metrics;
   metrics.scalars = record.metrics;
   metrics.class_names = record.class_names;
@@ -40,18 +44,16 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
                                   const StageKeys& keys, std::ostream& out) {
   const RunConfig& config = context.config();
   const StagePaths paths = stage_paths(config, keys.calibrate);
-  const ResultsStore store(config.output.dir);
+  const results::ResultsStore store(config.output.dir);
   if (store.contains(keys.calibrate) && std::filesystem::exists(paths.checkpoint)) {
     load_model_weights(paths.checkpoint, model);
     quant::set_mode(layers, quant::LayerMode::kQuantize);
-    const RunRecord record = store.read(keys.calibrate);
+    const results::RunRecord record = store.read(keys.calibrate);
     out << fmt::format("calibration {}: recorded, reusing {}\n", keys.calibrate, paths.checkpoint);
-    return {record.layers, recorded_metrics(record)};
+    return {discrepancy_table(record.layers), recorded_metrics(record)};
   }
 
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
+  const StageRun run;
   const auto forward = [&](int64_t batch) { context.task().forward(model, batches.at(batch)); };
   const auto count = static_cast<int64_t>(batches.size());
   core::SingleProcessCollective group;
@@ -65,13 +67,14 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   TrainingState state;
   state.metadata = stage_metadata(config, keys.calibrate, core::Stage::kCalibrate);
   if (context.writes()) save_model_checkpoint(paths.checkpoint, model, state);
-  RunRecord record = stage_record(config, keys.calibrate, keys.float_train, core::Stage::kCalibrate,
-                                  "ptq", started_at, stopwatch, model, calibration.ptq_metrics);
+  results::RunRecord record = run.record(config, keys.calibrate, keys.float_train,
+                                          core::Stage::kCalibrate, "ptq", model,
+                                          calibration.ptq_metrics);
   record.trainable_parameters = 0;
-  record.layers = calibration.table;
+  record.layers = layer_rows(calibration.table);
   publish(context, record);
   out << fmt::format("calibration {} ({} batches): PTQ {}\n", keys.calibrate, count,
-                     summary_line(calibration.ptq_metrics));
+                     tasks::summary_line(calibration.ptq_metrics));
   return calibration;
 }
 
@@ -81,17 +84,15 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
                                        std::ostream& out) {
   const RunConfig& config = context.config();
   const quant::QuantConfig& quant = config.quant;
-  const ResultsStore store(config.output.dir);
+  const results::ResultsStore store(config.output.dir);
   if (store.contains(keys.fine_tune)) {
-    const RunRecord record = store.read(keys.fine_tune);
+    const results::RunRecord record = store.read(keys.fine_tune);
     out << fmt::format("fine-tune {}: recorded, {} trainable parameters: {}\n", keys.fine_tune,
-                       record.trainable_parameters, summary_line(recorded_metrics(record)));
+                       record.trainable_parameters, tasks::summary_line(recorded_metrics(record)));
     return recorded_metrics(record);
   }
 
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
+  const StageRun run;
   const quant::LayerSelection selection =
       quant::select_layers(table, quant::selection_options(quant, static_cast<uint64_t>(config.seed)));
   const int64_t trainable = quant::apply_selection(model, layers, selection, quant.method,
@@ -107,18 +108,18 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   stage.paths = stage_paths(config, keys.fine_tune);
   stage.metadata = stage_metadata(config, keys.fine_tune, core::Stage::kFineTune);
   stage.metadata[metadata::kFrozenLayers] = frozen_layers;
-  std::map<std::string, MetricHistory> history;
+  std::map<std::string, results::MetricHistory> history;
   const tasks::TaskMetrics best = train_stage(context, model, stage, history, out);
 
-  RunRecord record = stage_record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
-                                  quant::method_name(quant.method), started_at, stopwatch, model, best);
+  results::RunRecord record = run.record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
+                                          quant::method_name(quant.method), model, best);
   record.trainable_parameters = trainable;
-  record.layers = std::move(table);
+  record.layers = layer_rows(table);
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",
                      keys.fine_tune, quant::method_name(quant.method), selection.frozen_layers,
-                     layers.size(), trainable, summary_line(best));
+                     layers.size(), trainable, tasks::summary_line(best));
   return best;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // `ptqat quantize`: the PTQ / QAT / PTQAT stages of a run config on top of its float model
-// (ARCHITECTURE.md "The method in one paragraph"). The calibration stage (PTQ calibration,
+// (docs/architecture.md "The method in one paragraph"). The calibration stage (PTQ calibration,
 // layer discrepancy, evaluation of the PTQ model) is shared by every method of one quantization
 // setting; the fine-tune stage (layer selection, QAT of the selected layers, evaluation) runs
 // for QAT and PTQAT. A stage already recorded under output.dir is reused, not run again.

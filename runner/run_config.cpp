@@ -4,7 +4,6 @@
 
 #include "core/config_toml.h"
 #include "core/error.h"
-#include "runner/task_registry.h"
 
 namespace ptqat::runner {
 
@@ -18,15 +17,13 @@ void OutputConfig::visit(core::ConfigVisitor& v) {
 void RunConfig::visit(core::ConfigVisitor& v) {
   v.field({"seed", "seed of initialisation, shuffling and augmentation", core::Stage::kFloatTrain},
           seed, core::IntRange{0, std::numeric_limits<int32_t>::max()});
-  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task, task_names());
+  v.choice({"task", "the perception task", core::Stage::kFloatTrain}, task, tasks::task_names());
   runtime.visit(v);
   data.visit(v);
   loader.visit(v);
   pillars.visit(v);
   augment.visit(v);
-  model.visit(v);
-  segmentation.visit(v);
-  occupancy.visit(v);
+  v.section("model", [&] { model.visit_fields(v); });
   quant.visit(v);
   train.visit(v);
   finetune.visit(v);
@@ -44,7 +41,8 @@ RunConfig validated_run_config(core::ConfigDocument document,
   datasets::validate(config.pillars);
   datasets::validate(config.augment);
   if (config.data.occupancy) datasets::validate_grid_preserving(config.augment);
-  tasks::detection::validate(config.model, config.pillars);
+  tasks::bev::validate(config.model, config.pillars);
+  tasks::validate_task(config.task, task_inputs(config));
   config.quant.validate();
   validate(config.train);
   validate(config.finetune);
@@ -52,6 +50,16 @@ RunConfig validated_run_config(core::ConfigDocument document,
 }
 
 }  // namespace
+
+tasks::TaskInputs task_inputs(const RunConfig& config,
+                              std::shared_ptr<const datasets::NuScenes> index) {
+  return {config.model, config.pillars, config.data, config.task_options, std::move(index)};
+}
+
+std::unique_ptr<tasks::Task> make_task(const RunConfig& config,
+                                       std::shared_ptr<const datasets::NuScenes> index) {
+  return tasks::make_task(config.task, task_inputs(config, std::move(index)));
+}
 
 std::string results_path(const OutputConfig& output) {
   if (!output.results.empty()) return output.results;

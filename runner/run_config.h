@@ -2,6 +2,7 @@
 // The whole config of a ptqat run: one typed struct per folder's knobs, under one root.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,11 @@
 #include "datasets/loader.h"
 #include "datasets/pillars.h"
 #include "quant/quant_config.h"
-#include "runner/lr_schedule.h"
-#include "runner/task_sections.h"
-#include "tasks/detection/detection_model_config.h"
-#include "tasks/occupancy/occupancy_config.h"
-#include "tasks/segmentation/segmentation_config.h"
+#include "runner/train_config.h"
+#include "tasks/bev/bev_net_config.h"
+#include "tasks/task.h"
+#include "tasks/task_registry.h"
+#include "tasks/task_sections.h"
 
 namespace ptqat::runner {
 
@@ -32,27 +33,36 @@ struct OutputConfig {
 
 struct RunConfig {
   int64_t seed = 0;
-  /// The perception task: "detection", "segmentation" (LiDAR semantic segmentation),
-  /// "occupancy" (Occ3D), or a task a program registered (runner/task_registry.h).
-  std::string task = "detection";
+  /// The perception task: one registered in tasks/task_registry.h (the built-in ones, or a
+  /// program's own, runner/task_plugins.h).
+  std::string task = tasks::kDefaultTask;
   core::RuntimeConfig runtime;
   datasets::DataConfig data;
   datasets::LoaderConfig loader;
   datasets::PillarConfig pillars;
   datasets::AugmentConfig augment;
-  /// Section "model": the BEV network every task shares, and the CenterPoint head.
-  tasks::detection::DetectionModelConfig model;
-  tasks::segmentation::SegmentationConfig segmentation;
-  tasks::occupancy::OccupancyConfig occupancy;
+  /// Section "model": the BEV network every task shares.
+  tasks::bev::BevNetConfig model;
   quant::QuantConfig quant;
   TrainConfig train;
   FineTuneConfig finetune;
   OutputConfig output;
-  /// Sections [<task name>] of the registered tasks that have options.
-  TaskSections task_options;
+  /// Sections [<task name>] of the registered tasks that have options (the built-in tasks'
+  /// heads: [detection], [segmentation], [occupancy]).
+  tasks::TaskSections task_options;
 
   void visit(core::ConfigVisitor& v);
 };
+
+/// What the task of `config` is built from (references into `config`); `index`: its dataset,
+/// null when only models are built.
+tasks::TaskInputs task_inputs(const RunConfig& config,
+                              std::shared_ptr<const datasets::NuScenes> index = nullptr);
+
+/// The task of `config`, evaluating config.data.eval_split of `index`. ConfigError for an
+/// unregistered task.
+std::unique_ptr<tasks::Task> make_task(const RunConfig& config,
+                                       std::shared_ptr<const datasets::NuScenes> index);
 
 /// output.results, or <output.dir>/results.h5 when it is empty.
 std::string results_path(const OutputConfig& output);

@@ -9,7 +9,7 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "core/stage_key.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "datasets/class_balanced_sampling.h"
 #include "datasets/loader.h"
 #include "distributed/mpi_communicator.h"
@@ -17,64 +17,14 @@
 #include "distributed/nccl_collective.h"
 #endif
 #include "quant/selection.h"
-#include "runner/job_group.h"
-#include "runner/task_registry.h"
+#include "distributed/job_group.h"
 
 namespace ptqat::runner {
-
-bool method_ignores_selection(const quant::QuantConfig& quant) {
-  return quant.method != quant::QuantMethod::kPtqat;
-}
-
-bool method_ignores_select_seed(const quant::QuantConfig& quant) {
-  return method_ignores_selection(quant) || quant.rule != quant::SelectionRule::kRandom;
-}
-
-StageKeys stage_keys(const RunConfig& config) {
-  RunConfig canonical = config;
-  quant::QuantConfig& quant = canonical.quant;
-  // Fields the method ignores take their defaults, so that they cannot split equal runs.
-  // Decided before either is reset: resetting the rule changes whether select_seed counts.
-  const bool no_selection = method_ignores_selection(quant);
-  const bool no_select_seed = method_ignores_select_seed(quant);
-  if (no_selection) {
-    const quant::QuantConfig defaults;
-    quant.freeze_ratio = defaults.freeze_ratio;
-    quant.rule = defaults.rule;
-    quant.freeze_by = defaults.freeze_by;
-  }
-  if (no_select_seed) quant.select_seed = -1;
-  const core::ConfigFields fields = core::fields_of(canonical);
-  StageKeys keys;
-  keys.float_train = core::stage_key(fields, core::Stage::kFloatTrain, "");
-  keys.calibrate = core::stage_key(fields, core::Stage::kCalibrate, keys.float_train);
-  if (quant.method != quant::QuantMethod::kPtq) {
-    keys.fine_tune = core::stage_key(fields, core::Stage::kFineTune, keys.calibrate);
-  }
-  return keys;
-}
-
-StagePaths stage_paths(const RunConfig& config, const std::string& key) {
-  const std::filesystem::path dir(config.output.dir);
-  StagePaths paths;
-  paths.key = key;
-  paths.checkpoint = (dir / "checkpoints" / (key + ".pt")).string();
-  paths.last_checkpoint = (dir / "checkpoints" / (key + ".last.pt")).string();
-  paths.records = dir.string();
-  return paths;
-}
-
-std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
-                                                  core::Stage stage) {
-  return {{metadata::kStageKey, key},
-          {metadata::kStage, core::stage_name(stage)},
-          {metadata::kConfig, resolved_toml(config)}};
-}
 
 StageContext::StageContext(RunConfig config, bool with_train_split, core::Collective& group)
     : config_(std::move(config)),
       group_(group),
-      device_(core::resolve_device(config_.runtime.device, job_local_rank())),
+      device_(core::resolve_device(config_.runtime.device, distributed::job_local_rank())),
       index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
                                                         config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
@@ -182,74 +132,6 @@ tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
     for (const std::string& part : parts) evaluation->merge(part);
   }
   return evaluation->finish(writes() ? output : tasks::PredictionExport{});
-}
-
-RunRecord stage_record(const RunConfig& config, const std::string& key,
-                       const std::string& parent_key, core::Stage stage, const std::string& method,
-                       const std::string& started_at, const core::Stopwatch& stopwatch,
-                       torch::nn::Module& model, const tasks::TaskMetrics& metrics) {
-  RunRecord record;
-  record.key = key;
-  record.parent_key = parent_key;
-  record.stage = core::stage_name(stage);
-  record.task = config.task;
-  record.method = method;
-  record.config = resolved_toml(config);
-  record.started_at = started_at;
-  record.finished_at = utc_timestamp();
-  record.wall_time_s = stopwatch.seconds();
-  record.peak_host_memory_bytes = core::high_water_rss_bytes();
-  const std::vector<torch::Tensor> parameters = model.parameters();
-  if (!parameters.empty()) {
-    record.peak_device_memory_bytes = core::peak_device_memory_bytes(parameters.front().device());
-  }
-  record.trainable_parameters = quant::trainable_parameter_count(model);
-  record.metrics = metrics.scalars;
-  record.class_names = metrics.class_names;
-  record.per_class = metrics.per_class;
-  return record;
-}
-
-void publish(const StageContext& context, const RunRecord& record) {
-  if (context.writes()) {
-    const ResultsStore store(context.config().output.dir);
-    store.write(record);
-    store.consolidate(results_path(context.config().output));
-  }
-  context.group().barrier();
-}
-
-std::string summary_line(const tasks::TaskMetrics& metrics) {
-  if (!metrics.has_ground_truth) return "no ground truth on this split: predictions only";
-  std::string line;
-  for (const auto& [name, value] : metrics.scalars) {
-    line += fmt::format("{}{} {:.4f}", line.empty() ? "" : "  ", name, value);
-  }
-  return line;
-}
-
-std::string metrics_table(const tasks::TaskMetrics& metrics) {
-  if (!metrics.has_ground_truth) return summary_line(metrics) + "\n";
-  size_t width = 6;
-  for (const auto& [name, value] : metrics.scalars) width = std::max(width, name.size());
-  std::string table;
-  for (const auto& [name, value] : metrics.scalars) {
-    table += fmt::format("{:<{}}  {:>8.4f}\n", name, width, value);
-  }
-  if (metrics.class_names.empty()) return table;
-  size_t class_width = 5;
-  for (const auto& name : metrics.class_names) class_width = std::max(class_width, name.size());
-  table += fmt::format("\n{:<{}}", "class", class_width);
-  for (const auto& [column, values] : metrics.per_class) table += fmt::format("  {:>8}", column);
-  table += "\n";
-  for (size_t i = 0; i < metrics.class_names.size(); ++i) {
-    table += fmt::format("{:<{}}", metrics.class_names[i], class_width);
-    for (const auto& [column, values] : metrics.per_class) {
-      table += fmt::format("  {:>8.4f}", values.at(i));
-    }
-    table += "\n";
-  }
-  return table;
 }
 
 }  // namespace ptqat::runner

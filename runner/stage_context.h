@@ -1,11 +1,10 @@
 #pragma once
-// What the stages of one run config share (ARCHITECTURE.md "Stage keys"): the keys that name
-// the float, calibration and fine-tune stages, where their files live under output.dir, the
-// dataset and task, one evaluation pass, and the record every stage publishes.
+// What the stages of one run config share: the dataset and task, the ranks and device, the
+// calibration batches and one evaluation pass. Their keys and paths: runner/stage_keys.h; the
+// record they publish: runner/stage_record.h.
 
 #include <torch/torch.h>
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,51 +13,12 @@
 #include "core/collective.h"
 #include "core/resources.h"
 #include "datasets/batch.h"
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "datasets/nuscenes_dataset.h"
-#include "runner/results_store.h"
 #include "runner/run_config.h"
 #include "tasks/task.h"
 
 namespace ptqat::runner {
-
-/// The stage keys of a run config. Fields a method ignores do not enter its key (QAT's key
-/// does not depend on freeze_ratio or rule), so equivalent runs share their stages.
-struct StageKeys {
-  std::string float_train;
-  std::string calibrate;  ///< parent: float_train
-  std::string fine_tune;  ///< parent: calibrate; QAT and PTQAT only
-};
-StageKeys stage_keys(const RunConfig& config);
-
-/// Whether quant.method ignores the selection fields (freeze_ratio, rule, freeze_by; all but
-/// PTQAT do), and select_seed (all but PTQAT with rule random). stage_keys() leaves what is
-/// ignored out of the keys; a sweep's plan does not show it.
-bool method_ignores_selection(const quant::QuantConfig& quant);
-bool method_ignores_select_seed(const quant::QuantConfig& quant);
-
-/// Where a stage's files live under output.dir.
-struct StagePaths {
-  std::string key;              ///< the stage key
-  std::string checkpoint;       ///< <dir>/checkpoints/<key>.pt: the stage's result (best)
-  std::string last_checkpoint;  ///< <dir>/checkpoints/<key>.last.pt: resume point
-  std::string records;          ///< <dir> (the results store: records/, results.h5)
-};
-StagePaths stage_paths(const RunConfig& config, const std::string& key);
-
-/// Checkpoint metadata keys (runner/checkpoint.h TrainingState::metadata) every stage writes,
-/// so `ptqat eval --checkpoint` can rebuild the model a checkpoint belongs to.
-namespace metadata {
-inline constexpr const char* kStageKey = "stage_key";
-inline constexpr const char* kStage = "stage";  ///< core::stage_name()
-inline constexpr const char* kConfig = "config";  ///< the resolved config as TOML
-/// Fine-tune: the frozen layers' names, one per line.
-inline constexpr const char* kFrozenLayers = "frozen_layers";
-}  // namespace metadata
-
-/// The metadata of a checkpoint of stage `stage` under `key`: key, stage name, resolved config.
-std::map<std::string, std::string> stage_metadata(const RunConfig& config, const std::string& key,
-                                                  core::Stage stage);
 
 /// The dataset, task and ranks of a run config; applies its runtime settings (threads,
 /// determinism, seed) on construction.
@@ -110,24 +70,5 @@ class StageContext {
   std::unique_ptr<tasks::Task> task_;
   mutable std::unique_ptr<core::Collective> nccl_group_;
 };
-
-/// The record of a finished stage: identity, resolved config, `metrics`, wall time since
-/// `stopwatch` started, the peak RSS since the last core::reset_peak_rss() (each stage resets it
-/// when it starts; the peak includes what the process already held then), and the parameters
-/// of `model` that require grad. Callers add the layer table and histories.
-RunRecord stage_record(const RunConfig& config, const std::string& key,
-                       const std::string& parent_key, core::Stage stage, const std::string& method,
-                       const std::string& started_at, const core::Stopwatch& stopwatch,
-                       torch::nn::Module& model, const tasks::TaskMetrics& metrics);
-
-/// Rank 0 writes `record` to the store under output.dir and rebuilds its results.h5; the other
-/// ranks wait for it (a later stage on any rank may read the record).
-void publish(const StageContext& context, const RunRecord& record);
-
-/// "mAP 0.1234  NDS 0.2345 ...", or a note when the split had no ground truth.
-std::string summary_line(const tasks::TaskMetrics& metrics);
-
-/// The metrics as an aligned two-column table, then the per-class values as one more table.
-std::string metrics_table(const tasks::TaskMetrics& metrics);
 
 }  // namespace ptqat::runner

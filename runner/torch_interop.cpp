@@ -2,38 +2,38 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "core/error.h"
 #include "core/resources.h"
 #include "core/torch_pickle.h"
 #include "quant/quantized_export.h"
 #include "runner/checkpoint.h"
 #include "runner/evaluation.h"
-#include "runner/job_group.h"
+#include "distributed/job_group.h"
 #include "runner/stage_context.h"
-#include "tasks/detection/mmdet3d_names.h"
+#include "runner/stage_keys.h"
+#include "runner/stage_run.h"
+#include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
 
 quant::NameMapping named_mapping(const std::string& name, const RunConfig& config) {
   if (name == "none") return {};
-  if (name == "mmdet3d") {
-    PTQAT_CHECK(config.task == "detection", ConfigError,
-                "--mapping mmdet3d: expected the detection task (mmdetection3d's CenterPoint), "
-                "got task \"{}\"",
-                config.task);
-    return tasks::detection::mmdet3d_centerpoint_names(config.model);
+  // A naming convention the task knows (detection: mmdet3d), else a JSON file.
+  if (std::optional<quant::NameMapping> mapping =
+          tasks::task_checkpoint_names(config.task, name, task_inputs(config))) {
+    return *mapping;
   }
   return quant::read_name_mapping(name);
 }
 
 tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostream& out) {
-  core::reset_peak_rss();
-  const core::Stopwatch stopwatch;
-  const std::string started_at = utc_timestamp();
+  const StageRun run;
   RunConfig config = with_ranks(load_run_config(options.config_file, options.overrides),
-                                job_group().world_size());
+                                distributed::job_group().world_size());
   const quant::NameMapping mapping = named_mapping(options.mapping, config);
-  const StageContext context(config, /*with_train_split=*/false, job_group());
+  const StageContext context(config, /*with_train_split=*/false, distributed::job_group());
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
   quant::load_float_state(*model, core::read_torch_state_dict(options.torch_file), mapping,
                             options.torch_file);
@@ -47,15 +47,15 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
   state.best_metric = metrics.has_ground_truth ? metrics.scalars.at(metrics.primary) : 0.0;
   if (context.writes()) save_model_checkpoint(paths.checkpoint, *model, state);
 
-  RunRecord record = stage_record(config, key, "", core::Stage::kFloatTrain, "float", started_at,
-                                  stopwatch, *model, metrics);
-  // The float model's table names its primary metric by this history (runner/report.h).
+  results::RunRecord record =
+      run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, metrics);
+  // The validation history of a trained float model, as one point: the imported weights.
   if (metrics.has_ground_truth) {
-    record.history["val_" + metrics.primary] = MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
+    record.history["val_" + metrics.primary] = results::MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
   }
   publish(context, record);
   out << fmt::format("imported {} as float model {}: {}\ncheckpoint: {}\n", options.torch_file, key,
-                     summary_line(metrics), paths.checkpoint);
+                     tasks::summary_line(metrics), paths.checkpoint);
   return metrics;
 }
 

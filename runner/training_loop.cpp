@@ -12,12 +12,14 @@
 #include "quant/sync_batch_norm.h"
 #include "runner/checkpoint.h"
 #include "runner/progress.h"
+#include "runner/stage_keys.h"
+#include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
 
 tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
                                const TrainingStage& stage,
-                               std::map<std::string, MetricHistory>& history, std::ostream& out) {
+                               std::map<std::string, results::MetricHistory>& history, std::ostream& out) {
   const RunConfig& config = context.config();
   const OptimizerConfig& settings = *stage.optimizer;
   const StagePaths& paths = stage.paths;
@@ -110,7 +112,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     state.step_in_epoch = 0;
     if (evaluate_now(epoch)) {
       const tasks::TaskMetrics latest = context.evaluate(model, {});
-      out << fmt::format("{} epoch {}: {}\n", stage.name, epoch + 1, summary_line(latest))
+      out << fmt::format("{} epoch {}: {}\n", stage.name, epoch + 1, tasks::summary_line(latest))
           << std::flush;
       const bool scored = latest.has_ground_truth;
       const double value = scored ? latest.scalars.at(latest.primary) : 0.0;

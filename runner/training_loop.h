@@ -9,9 +9,10 @@
 #include <ostream>
 #include <string>
 
+#include "results/results_store.h"
 #include "runner/lr_schedule.h"
-#include "runner/results_store.h"
 #include "runner/stage_context.h"
+#include "runner/stage_keys.h"
 
 namespace ptqat::runner {
 
@@ -33,6 +34,6 @@ struct TrainingStage {
 /// returns the best checkpoint's metrics; `model` then holds the best checkpoint's weights.
 tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
                                const TrainingStage& stage,
-                               std::map<std::string, MetricHistory>& history, std::ostream& out);
+                               std::map<std::string, results::MetricHistory>& history, std::ostream& out);
 
 }  // namespace ptqat::runner

@@ -1,7 +1,6 @@
 #include "sweeps/scheduler.h"
 
 #include <fmt/format.h>
-#include <mpi.h>
 
 #include <chrono>
 #include <deque>
@@ -13,31 +12,21 @@
 #include "core/error.h"
 #include "core/preemption.h"
 #include "core/resources.h"
-#include "distributed/mpi_check.h"
+#include "distributed/coordination.h"
+#include "distributed/job_group.h"
 #include "distributed/mpi_communicator.h"
 #include "distributed/mpi_world.h"
 
 namespace ptqat::sweeps {
 namespace {
 
+using distributed::CoordinationChannel;
 using distributed::MpiCommunicator;
 
 constexpr int kNoneLeft = -1;
 constexpr int kPreemptedReport = -2;  // a leader's report: its stage stopped on preemption
-constexpr int kRequestTag = 1;  // leader -> coordinator: the index it finished, or -1
-constexpr int kAssignTag = 2;   // coordinator -> leader: the index to run, or kNoneLeft
-
-/// Waits for `request` with MPI_Test and short sleeps: Open MPI's blocking calls busy-wait, and a
-/// rank waiting for work must not take a core from the ranks that train.
-MPI_Status wait_without_spinning(MPI_Request& request) {
-  MPI_Status status;
-  int arrived = 0;
-  while (true) {
-    PTQAT_MPI_CHECK(MPI_Test(&request, &arrived, &status));
-    if (arrived != 0) return status;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
+// Leader -> coordinator: the index it finished, kNoneLeft (nothing yet) or kPreemptedReport.
+// Coordinator -> leader: the index to run, or kNoneLeft.
 
 std::string stage_line(const StageNode& node) {
   return fmt::format("{} {} {}", node.stage, node.key, node.description);
@@ -72,15 +61,15 @@ bool preemption_in_any(bool preempted, MpiCommunicator& world) {
 class Coordinator {
  public:
   Coordinator(const StageGraph& graph, std::vector<bool> done, int ranks_per_group, int groups,
-              MPI_Comm comm, std::ostream& log)
+              CoordinationChannel& channel, std::ostream& log)
       : graph_(graph), done_(std::move(done)), running_(done_.size(), false),
-        ranks_per_group_(ranks_per_group), groups_(groups), comm_(comm), log_(log) {}
+        ranks_per_group_(ranks_per_group), groups_(groups), channel_(channel), log_(log) {}
 
   void serve() {
     int released = 0;
     std::deque<int> idle;  // world ranks of the leaders waiting for a stage
     while (released < groups_) {
-      const auto [leader, finished] = next_request();
+      const auto [leader, finished] = channel_.receive_from_any_leader();
       // Stop handing out stages once preemption is asked for: here, or in a group that stopped.
       stopping_ = stopping_ || finished == kPreemptedReport || core::preemption_requested();
       if (finished == kPreemptedReport) {
@@ -114,14 +103,6 @@ class Coordinator {
   }
 
  private:
-  std::pair<int, int> next_request() {
-    int finished = kNoneLeft;
-    MPI_Request request = MPI_REQUEST_NULL;
-    PTQAT_MPI_CHECK(MPI_Irecv(&finished, 1, MPI_INT, MPI_ANY_SOURCE, kRequestTag, comm_, &request));
-    const MPI_Status status = wait_without_spinning(request);
-    return {status.MPI_SOURCE, finished};
-  }
-
   long next_ready() const {
     const std::vector<StageNode>& nodes = graph_.nodes();
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -148,7 +129,7 @@ class Coordinator {
                           leader / ranks_per_group_)
            << std::flush;
     }
-    PTQAT_MPI_CHECK(MPI_Send(&index, 1, MPI_INT, leader, kAssignTag, comm_));
+    channel_.send_to_leader(leader, index);
   }
 
   const StageGraph& graph_;
@@ -158,7 +139,7 @@ class Coordinator {
   bool stopping_ = false;
   int ranks_per_group_;
   int groups_;
-  MPI_Comm comm_;
+  CoordinationChannel& channel_;
   std::ostream& log_;
 };
 
@@ -213,9 +194,7 @@ ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& d
 ScheduleSummary run_graph(const StageGraph& graph,
                           const std::function<bool(const std::string&)>& recorded,
                           int ranks_per_run, const StageRunner& run, std::ostream& log) {
-  int mpi_running = 0;
-  PTQAT_MPI_CHECK(MPI_Initialized(&mpi_running));
-  if (mpi_running == 0) {
+  if (!distributed::mpi_running()) {
     core::SingleProcessCollective alone;
     std::vector<bool> done(graph.nodes().size());
     for (size_t i = 0; i < done.size(); ++i) done[i] = recorded(graph.nodes()[i].key);
@@ -239,18 +218,15 @@ ScheduleSummary run_graph(const StageGraph& graph,
     return summary;
   }
 
-  int provided = MPI_THREAD_SINGLE;
-  PTQAT_MPI_CHECK(MPI_Query_thread(&provided));
-  PTQAT_CHECK(provided >= MPI_THREAD_MULTIPLE, DistError,
-              "sweep: {} groups of ranks need MPI_THREAD_MULTIPLE for the coordinator on rank 0 "
+  PTQAT_CHECK(distributed::several_threads_may_call_mpi(), DistError,
+              "sweep: {} groups of ranks need an MPI with THREAD_MULTIPLE support for the coordinator on rank 0 "
               "(docs/sweeps.md); this MPI provides less. Set ranks_per_run to the number of ranks",
               groups);
-  // Its own communicator, so that no coordinator message can match another of ptqat's.
-  const MpiCommunicator coordination = world.split(0, world.rank());
+  CoordinationChannel channel(world);
   std::optional<Coordinator> coordinator;
   std::optional<CoordinatorThread> coordinator_thread;
   if (world.rank() == 0) {
-    coordinator.emplace(graph, done, ranks_per_run, groups, coordination.handle(), log);
+    coordinator.emplace(graph, done, ranks_per_run, groups, channel, log);
     coordinator_thread.emplace(std::thread([&] {
       try {
         coordinator->serve();
@@ -263,16 +239,8 @@ ScheduleSummary run_graph(const StageGraph& graph,
   int finished = kNoneLeft;
   bool preempted = false;
   while (true) {
-    int next = kNoneLeft;
-    MPI_Request request = MPI_REQUEST_NULL;
-    if (group.rank() == 0) {
-      PTQAT_MPI_CHECK(MPI_Send(&finished, 1, MPI_INT, 0, kRequestTag, coordination.handle()));
-      PTQAT_MPI_CHECK(
-          MPI_Irecv(&next, 1, MPI_INT, 0, kAssignTag, coordination.handle(), &request));
-      wait_without_spinning(request);
-    }
-    PTQAT_MPI_CHECK(MPI_Ibcast(&next, 1, MPI_INT, 0, group.handle(), &request));
-    wait_without_spinning(request);
+    const int next = distributed::broadcast_from_leader(
+        group.rank() == 0 ? channel.ask_coordinator(finished) : kNoneLeft, group);
     if (next == kNoneLeft) break;
     try {
       run(graph.nodes()[static_cast<size_t>(next)], group);

@@ -7,10 +7,10 @@
 // With more than one group, a coordinator thread on world rank 0 answers the groups' leaders:
 // each leader reports the stage it finished and gets the next ready stage (or "none left"), then
 // broadcasts it to its group. Rank 0 also leads group 0, so the coordinator must talk MPI while
-// rank 0's main thread trains: MPI_THREAD_MULTIPLE (Open MPI provides it). It polls with
-// MPI_Test and short sleeps rather than blocking in MPI_Recv, which Open MPI busy-waits, so it
-// does not take a core from the training next to it. With a single group there is nothing to
-// coordinate: every rank walks the graph in order.
+// rank 0's main thread trains: MPI's THREAD_MULTIPLE level (Open MPI provides it). Its messages
+// (distributed/coordination.h) poll with short sleeps rather than blocking, which Open MPI
+// busy-waits, so the coordinator does not take a core from the training next to it. With a
+// single group there is nothing to coordinate: every rank walks the graph in order.
 //
 // The graph is decided before the run; which stages are already recorded is decided by world
 // rank 0 and broadcast, so every rank agrees even when the file system is slow to show a record.
@@ -39,7 +39,7 @@ struct ScheduleSummary {
 /// Returns on every rank once the whole graph is done. On preemption (core/preemption.h) no
 /// further stage starts, running stages stop at an agreed step with a resume point, and every
 /// rank throws core::Preempted. DistError when ranks_per_run does not divide the world size, or
-/// several groups lack MPI_THREAD_MULTIPLE.
+/// several groups lack MPI's THREAD_MULTIPLE level.
 ScheduleSummary run_graph(const StageGraph& graph,
                           const std::function<bool(const std::string&)>& recorded,
                           int ranks_per_run, const StageRunner& run, std::ostream& log);

@@ -1,5 +1,5 @@
 #pragma once
-// The DAG of a sweep's stages (ARCHITECTURE.md "Data flow of one run"): nodes are stages named by
+// The DAG of a sweep's stages (docs/architecture.md "Data flow of one run"): nodes are stages named by
 // their stage keys, edges point from a stage to the stage it continues. Points that share a
 // prefix (one float model, one calibration per quantization setting) share its nodes, because
 // equal stages have equal keys.

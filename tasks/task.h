@@ -1,5 +1,5 @@
 #pragma once
-// tasks::Task: the plug-in interface of a perception task (ARCHITECTURE.md: "A task is a
+// tasks::Task: the plug-in interface of a perception task (docs/architecture.md: "A task is a
 // plug-in"). The runner and the sweeps drive training, quantization and evaluation through it
 // and never branch on task names.
 

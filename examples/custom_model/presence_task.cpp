@@ -8,10 +8,10 @@
 #include <string>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "quant/qconv_bn2d.h"
 #include "quant/qlinear.h"
-#include "runner/task_registry.h"
+#include "runner/task_plugins.h"
 #include "tasks/bev/pillar_feature_net.h"
 
 namespace presence {
@@ -182,17 +182,13 @@ void PresenceOptions::visit(ptqat::core::ConfigVisitor& v) {
           threshold, ptqat::core::RealRange{0.0, 1.0});
 }
 
-std::unique_ptr<ptqat::tasks::Task> make_presence_task(const ptqat::runner::RunConfig& config,
+std::unique_ptr<ptqat::tasks::Task> make_presence_task(const ptqat::tasks::TaskInputs& inputs,
                                                        const PresenceOptions& options) {
-  return std::make_unique<PresenceTask>(config.pillars, options);
+  return std::make_unique<PresenceTask>(inputs.pillars, options);
 }
 
 void register_presence_task() {
-  ptqat::runner::register_task<PresenceOptions>(
-      "presence", [](const ptqat::runner::RunConfig& config, const PresenceOptions& options,
-                     std::shared_ptr<const ptqat::datasets::NuScenes>) {
-        return make_presence_task(config, options);
-      });
+  ptqat::runner::register_task<PresenceOptions>("presence", make_presence_task);
 }
 
 }  // namespace presence

@@ -4,7 +4,7 @@
 // radius of the sensor), from a small network of ptqat's quantizable layers. The runner then trains,
 // calibrates, ranks, PTQAT-fine-tunes, evaluates and reports it like a built-in task.
 
-#include "runner/run_config.h"
+#include "tasks/task_registry.h"
 #include "tasks/task.h"
 
 #include <cstdint>
@@ -22,7 +22,7 @@ struct PresenceOptions {
 };
 
 /// The task: registered under "presence" by register_presence_task().
-std::unique_ptr<ptqat::tasks::Task> make_presence_task(const ptqat::runner::RunConfig& config,
+std::unique_ptr<ptqat::tasks::Task> make_presence_task(const ptqat::tasks::TaskInputs& inputs,
                                                        const PresenceOptions& options);
 
 /// Registers the task with the runner (call before run_main()).

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tasks/detection/centerpoint_loss.h"
 
 namespace ptqat::tasks::detection {

@@ -10,7 +10,7 @@
 
 #include "datasets/batch.h"
 #include "datasets/geometry.h"
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "tasks/detection/centerpoint_model.h"
 #include "tasks/detection/detection_box.h"
 #include "tasks/detection/detection_model_config.h"

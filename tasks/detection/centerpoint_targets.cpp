@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::tasks::detection {
 

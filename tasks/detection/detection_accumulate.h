@@ -1,7 +1,7 @@
 #pragma once
 // Matching and the per-class curves of the nuScenes detection metric: the devkit's
 // eval/detection/algo.py (accumulate, calc_ap, calc_tp) and the TP error functions of
-// eval/common/utils.py, in float64 (NUSCENES.md section 6, steps 4 to 6).
+// eval/common/utils.py, in float64 (docs/nuscenes.md section 6, steps 4 to 6).
 
 #include <array>
 #include <string_view>

@@ -1,7 +1,7 @@
 #include "tasks/detection/detection_box.h"
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::tasks::detection {
 

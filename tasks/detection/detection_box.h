@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "datasets/geometry.h"
-#include "datasets/nuscenes_tables.h"
-#include "datasets/token.h"
+#include "datasets/nuscenes/nuscenes_tables.h"
+#include "datasets/nuscenes/token.h"
 
 namespace ptqat::tasks::detection {
 
@@ -24,7 +24,7 @@ using datasets::Vec3;
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// One box in the global frame, as in a nuScenes submission (NUSCENES.md section 6). Plain data.
+/// One box in the global frame, as in a nuScenes submission (docs/nuscenes.md section 6). Plain data.
 struct DetectionBox {
   Token sample_token;                          ///< the keyframe the box belongs to
   Vec3 translation{};                          ///< global box centre x, y, z (m)

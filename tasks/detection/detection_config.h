@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::tasks::detection {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The official nuScenes detection metric (the devkit's eval/detection/evaluate.py
 // DetectionEval), computed in C++ on an indexed nuScenes version: mAP, the five TP errors and
-// NDS, equal to the devkit's float64 numbers on the same inputs (NUSCENES.md section 6).
+// NDS, equal to the devkit's float64 numbers on the same inputs (docs/nuscenes.md section 6).
 //
 // Usage, for a model's predictions held in memory (global frame, one entry per sample of the
 // split, [] when a sample has no box):
@@ -12,7 +12,7 @@
 
 #include <string>
 
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "tasks/detection/detection_box.h"
 #include "tasks/detection/detection_config.h"
 #include "tasks/detection/detection_gt.h"

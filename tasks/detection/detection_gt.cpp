@@ -6,7 +6,7 @@
 #include <unordered_set>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "datasets/geometry.h"
 
 namespace ptqat::tasks::detection {

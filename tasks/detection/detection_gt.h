@@ -1,12 +1,12 @@
 #pragma once
 // What the nuScenes detection metric evaluates: the sample set of a split, the ground-truth
 // boxes of those samples, and the filters applied to ground truth and predictions alike (the
-// devkit's eval/common/loaders.py; NUSCENES.md section 6, steps 1 to 3).
+// devkit's eval/common/loaders.py; docs/nuscenes.md section 6, steps 1 to 3).
 
 #include <string>
 #include <vector>
 
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "tasks/detection/detection_box.h"
 #include "tasks/detection/detection_config.h"
 

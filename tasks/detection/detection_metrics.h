@@ -1,6 +1,6 @@
 #pragma once
 // The results of the nuScenes detection metric: per-class AP and TP errors, and their
-// aggregation to mAP, the mean TP errors and NDS (the devkit's DetectionMetrics; NUSCENES.md
+// aggregation to mAP, the mean TP errors and NDS (the devkit's DetectionMetrics; docs/nuscenes.md
 // section 6, step 7).
 
 #include <array>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tasks/detection/detection_accumulate.h"
 #include "tasks/detection/detection_config.h"
 #include "tasks/detection/detection_gt.h"

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::tasks::detection {
 
@@ -76,22 +76,24 @@ void CenterPointDecodeConfig::visit(core::ConfigVisitor& v) {
 }
 
 void DetectionModelConfig::visit(core::ConfigVisitor& v) {
-  v.section("model", [&] {
-    bev.visit_fields(v);
-    v.field({"head_channels", "hidden channels of every head branch", Stage::kFloatTrain},
-            head_channels, IntRange{1, kMaxChannels});
-    v.field({"task_groups", "task groups, each a comma-separated list of detection class names",
-             Stage::kFloatTrain},
-            task_groups);
-    target.visit(v);
-    loss.visit(v);
-    decode.visit(v);
-  });
+  v.section("model", [&] { bev.visit_fields(v); });
+  v.section("detection", [&] { DetectionHeadConfig::visit(v); });
 }
 
-std::vector<std::vector<int>> DetectionModelConfig::class_groups() const {
+void DetectionHeadConfig::visit(core::ConfigVisitor& v) {
+  v.field({"head_channels", "hidden channels of every head branch", Stage::kFloatTrain},
+          head_channels, IntRange{1, kMaxChannels});
+  v.field({"task_groups", "task groups, each a comma-separated list of detection class names",
+           Stage::kFloatTrain},
+          task_groups);
+  target.visit(v);
+  loss.visit(v);
+  decode.visit(v);
+}
+
+std::vector<std::vector<int>> DetectionHeadConfig::class_groups() const {
   PTQAT_CHECK(!task_groups.empty(), ConfigError,
-              "model.task_groups: expected at least one task group");
+              "detection.task_groups: expected at least one task group");
   std::array<bool, datasets::kNumDetectionClasses> seen{};
   std::vector<std::vector<int>> groups;
   for (const std::string& group : task_groups) {
@@ -105,11 +107,11 @@ std::vector<std::vector<int>> DetectionModelConfig::class_groups() const {
         if (datasets::kDetectionNames[static_cast<size_t>(c)] == name) index = c;
       }
       PTQAT_CHECK(index >= 0, ConfigError,
-                  "model.task_groups: expected comma-separated detection class names ({}), got "
+                  "detection.task_groups: expected comma-separated detection class names ({}), got "
                   "'{}' in \"{}\"",
                   fmt::join(datasets::kDetectionNames, ", "), name, group);
       PTQAT_CHECK(!seen[static_cast<size_t>(index)], ConfigError,
-                  "model.task_groups: expected each class in one group at most, got '{}' twice",
+                  "detection.task_groups: expected each class in one group at most, got '{}' twice",
                   name);
       seen[static_cast<size_t>(index)] = true;
       classes.push_back(index);
@@ -125,16 +127,16 @@ void validate(const DetectionModelConfig& config, const datasets::PillarConfig& 
   config.class_groups();  // throws for bad names
 
   PTQAT_CHECK(config.loss.code_weights.size() == kBoxCodeSize, ConfigError,
-              "model.loss.code_weights: expected {} values, got {}", kBoxCodeSize,
+              "detection.loss.code_weights: expected {} values, got {}", kBoxCodeSize,
               config.loss.code_weights.size());
   PTQAT_CHECK(config.decode.circle_nms_threshold.size() == datasets::kNumDetectionClasses,
-              ConfigError, "model.decode.circle_nms_threshold: expected {} values, got {}",
+              ConfigError, "detection.decode.circle_nms_threshold: expected {} values, got {}",
               datasets::kNumDetectionClasses, config.decode.circle_nms_threshold.size());
   const std::vector<double>& range = config.decode.post_center_range;
   PTQAT_CHECK(
       range.size() == 6 && range[0] < range[3] && range[1] < range[4] && range[2] < range[5],
       ConfigError,
-      "model.decode.post_center_range: expected x_min, y_min, z_min, x_max, y_max, z_max "
+      "detection.decode.post_center_range: expected x_min, y_min, z_min, x_max, y_max, z_max "
       "with min < max, got [{}]",
       fmt::join(range, ", "));
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The configuration of the detection model (config section "model"): CenterPoint (Yin et al.
+// The configuration of the detection model (config sections "model" for the shared BEV network, "detection" for the head): CenterPoint (Yin et al.
 // 2021) on PointPillars, with the sizes of mmdet3d's centerpoint_02pillar_second_secfpn_nus
 // preset as defaults. Smaller models (tests, demos) are the same network with other values:
 // every size is a field.
@@ -18,7 +18,7 @@ namespace ptqat::tasks::detection {
 /// cells), centre z (m), log w, log l, log h (m), sin yaw, cos yaw, vx, vy (m/s); LiDAR frame.
 inline constexpr int64_t kBoxCodeSize = 10;
 
-/// Ground-truth encoding of the heatmap and regression targets (section "model.target").
+/// Ground-truth encoding of the heatmap and regression targets (section "detection.target").
 struct CenterPointTargetConfig {
   /// CenterNet's min_overlap of the Gaussian radius.
   double gaussian_overlap = 0.1;
@@ -30,7 +30,7 @@ struct CenterPointTargetConfig {
   void visit(core::ConfigVisitor& v);
 };
 
-/// Loss weights (section "model.loss").
+/// Loss weights (section "detection.loss").
 struct CenterPointLossConfig {
   double heatmap_weight = 1.0;  ///< weight of the focal heatmap loss
   double bbox_weight = 0.25;    ///< weight of the L1 box regression loss
@@ -40,7 +40,7 @@ struct CenterPointLossConfig {
   void visit(core::ConfigVisitor& v);
 };
 
-/// From head outputs to boxes (section "model.decode"). These fields change evaluation only.
+/// From head outputs to boxes (section "detection.decode"). These fields change evaluation only.
 struct CenterPointDecodeConfig {
   /// Boxes with a heatmap score <= this are dropped.
   double score_threshold = 0.1;
@@ -63,14 +63,9 @@ struct CenterPointDecodeConfig {
 
 /// CenterPoint-PointPillars: the shared BEV network (tasks/bev: pillar feature net, SECOND
 /// backbone + SECOND-FPN neck or a windowed Transformer, shared conv) and a CenterPoint head with
-/// one branch group per task group.
-struct DetectionModelConfig {
-  /// The BEV network; its fields sit directly in section "model".
-  bev::BevNetConfig bev;
-  /// Hidden channels of every head branch.
+/// one branch group per task group. The head: the run config's section [detection].
+struct DetectionHeadConfig {
   int64_t head_channels = 64;
-  /// Task groups, each a comma-separated list of detection class names; one heatmap channel per
-  /// class, one set of regression branches per group (CenterPoint's 6 nuScenes tasks).
   std::vector<std::string> task_groups = {
       "car",     "truck, construction_vehicle", "bus, trailer",
       "barrier", "motorcycle, bicycle",         "pedestrian, traffic_cone"};
@@ -79,11 +74,22 @@ struct DetectionModelConfig {
   CenterPointLossConfig loss;
   CenterPointDecodeConfig decode;
 
+  /// The fields of the run config's section [detection] (a task options section,
+  /// tasks/task_registry.h).
   void visit(core::ConfigVisitor& v);
 
   /// task_groups as detection class indices (datasets::kDetectionNames order); ConfigError for
   /// an unknown name, an empty group or a class listed twice.
   std::vector<std::vector<int>> class_groups() const;
+};
+
+/// The detection model: the BEV network every task shares (section [model]) under the head
+/// (section [detection]).
+struct DetectionModelConfig : DetectionHeadConfig {
+  bev::BevNetConfig bev;
+
+  /// Both sections, as a run config holds them.
+  void visit(core::ConfigVisitor& v);
 };
 
 /// Checks the BEV network (bev::validate, which names the key), the task groups and the lengths

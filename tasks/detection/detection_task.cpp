@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tasks/detection/centerpoint_decode.h"
 #include "tasks/detection/centerpoint_loss.h"
 #include "tasks/detection/centerpoint_model.h"

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "datasets/pillars.h"
 #include "tasks/detection/detection_model_config.h"
 #include "tasks/task.h"

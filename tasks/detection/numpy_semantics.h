@@ -1,6 +1,6 @@
 #pragma once
 // The numpy and Python operations whose exact semantics the nuScenes detection metric depends
-// on (NUSCENES.md section 6), ported so that the metric reproduces the devkit's float64 numbers.
+// on (docs/nuscenes.md section 6), ported so that the metric reproduces the devkit's float64 numbers.
 //
 // Note [numpy interp on repeated xp]: recall values repeat after every false positive, so the
 // devkit calls numpy.interp with runs of equal xp. numpy then uses the LAST index j with

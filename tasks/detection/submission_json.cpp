@@ -16,7 +16,7 @@
 
 #include "core/durable_file.h"
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tasks/detection/detection_gt.h"
 
 namespace ptqat::tasks::detection {

@@ -1,5 +1,5 @@
 #pragma once
-// The nuScenes detection submission file (NUSCENES.md section 6, "Submission JSON"):
+// The nuScenes detection submission file (docs/nuscenes.md section 6, "Submission JSON"):
 //   {"meta": {"use_camera": b, ...}, "results": {sample_token: [box, ...], ...}}
 // read with the devkit's loading checks (load_prediction and the DetectionBox constructor) and
 // written so that reading it back gives the same doubles, bit for bit.

@@ -1,5 +1,5 @@
 #pragma once
-// Occ3D-nuScenes mIoU exactly as the CVPR 2023 challenge computes it (NUSCENES.md section 8,
+// Occ3D-nuScenes mIoU exactly as the CVPR 2023 challenge computes it (docs/nuscenes.md section 8,
 // occ_metrics.Metric_mIoU with use_image_mask=True, num_classes=18): an 18 x 18 confusion over
 // the camera-visible voxels of every frame, per-class IoU, and the NaN-mean over the 17 classes
 // 0..16 ("others" included, "free" excluded from the mean but part of the confusion).

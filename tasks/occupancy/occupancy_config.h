@@ -19,6 +19,8 @@ struct OccupancyConfig {
   /// training voxels of up to 256 evenly spaced train samples) or "none".
   std::string class_weights = "inverse_log";
 
+  /// The fields of the run config's section [occupancy] (a task options section,
+  /// tasks/task_registry.h).
   void visit(core::ConfigVisitor& v);
 };
 

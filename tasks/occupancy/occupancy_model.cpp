@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "datasets/occ3d.h"
+#include "datasets/nuscenes/occ3d.h"
 #include "tasks/bev/bev_layers.h"
 #include "tasks/occupancy/occ3d_metric.h"
 

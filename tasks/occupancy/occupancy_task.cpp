@@ -11,9 +11,9 @@
 #include <optional>
 
 #include "core/error.h"
-#include "datasets/npz.h"
+#include "datasets/nuscenes/npz.h"
 #include "datasets/nuscenes_dataset.h"
-#include "datasets/occ3d.h"
+#include "datasets/nuscenes/occ3d.h"
 #include "tasks/class_weights.h"
 #include "tasks/occupancy/occ3d_metric.h"
 #include "tasks/occupancy/occupancy_model.h"

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/nuscenes.h"
 #include "datasets/pillars.h"
 #include "tasks/bev/bev_net_config.h"
 #include "tasks/occupancy/occupancy_config.h"

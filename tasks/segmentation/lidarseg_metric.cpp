@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "tasks/class_iou.h"
-#include "datasets/lidarseg_file.h"
+#include "datasets/nuscenes/lidarseg_file.h"
 
 namespace ptqat::tasks::segmentation {
 

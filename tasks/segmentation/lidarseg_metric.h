@@ -1,5 +1,5 @@
 #pragma once
-// The nuScenes lidarseg metric exactly as the devkit computes it (NUSCENES.md section 7,
+// The nuScenes lidarseg metric exactly as the devkit computes it (docs/nuscenes.md section 7,
 // eval/lidarseg/evaluate.py): a 17 x 17 confusion of challenge classes summed over the split's
 // keyframes, with the ignore class's row and column zeroed, then per-class IoU and their NaN-mean.
 
@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
-#include "datasets/categories.h"
-#include "datasets/nuscenes.h"
+#include "datasets/nuscenes/categories.h"
+#include "datasets/nuscenes/nuscenes.h"
 
 namespace ptqat::tasks::segmentation {
 

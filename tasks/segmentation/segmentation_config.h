@@ -18,6 +18,8 @@ struct SegmentationConfig {
   /// share of the train split's labelled points) or "none".
   std::string class_weights = "inverse_log";
 
+  /// The fields of the run config's section [segmentation] (a task options section,
+  /// tasks/task_registry.h).
   void visit(core::ConfigVisitor& v);
 };
 

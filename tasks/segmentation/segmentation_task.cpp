@@ -13,7 +13,7 @@
 #include "core/durable_file.h"
 #include "core/error.h"
 #include "core/logging.h"
-#include "datasets/lidarseg_file.h"
+#include "datasets/nuscenes/lidarseg_file.h"
 #include "tasks/class_weights.h"
 #include "tasks/segmentation/lidarseg_metric.h"
 #include "tasks/segmentation/segmentation_model.h"

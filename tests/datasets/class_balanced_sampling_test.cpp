@@ -6,8 +6,8 @@
 
 #include <map>
 
-#include "datasets/categories.h"
-#include "datasets/synth_dataset.h"
+#include "datasets/nuscenes/categories.h"
+#include "datasets/synth/synth_dataset.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::datasets {

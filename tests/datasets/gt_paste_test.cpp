@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "datasets/synth_dataset.h"
+#include "datasets/synth/synth_dataset.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 

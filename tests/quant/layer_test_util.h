@@ -33,6 +33,32 @@ void calibrate_layer(Holder& layer, const torch::Tensor& x, int64_t weight_bits 
   layer->set_mode(LayerMode::kQuantize);
 }
 
+/// A LibTorch layer `Plain` built from `options` holding `weight` and `bias` (when it has one):
+/// what a quantizable layer in float mode must equal.
+template <class Plain, class Options>
+Plain plain_copy(const torch::Tensor& weight, const torch::Tensor& bias, const Options& options) {
+  Plain plain(options);
+  torch::NoGradGuard no_grad;
+  plain->weight.copy_(weight);
+  if (plain->bias.defined()) plain->bias.copy_(bias);
+  return plain;
+}
+
+/// Checks that `layer` (a module holder, weight `layer_weight`) and `plain` give the same output
+/// on `x` and the same weight gradient, then clears both gradients.
+template <class Holder, class Plain>
+void expect_same_forward_and_weight_grad(Holder& layer, Plain& plain,
+                                         const torch::Tensor& layer_weight, const torch::Tensor& x) {
+  const torch::Tensor y = layer->forward(x);
+  const torch::Tensor expected = plain->forward(x);
+  EXPECT_TRUE(torch::equal(y, expected));
+  y.sum().backward();
+  expected.sum().backward();
+  EXPECT_TRUE(torch::equal(layer_weight.grad(), plain->weight.grad()));
+  layer->zero_grad();
+  plain->zero_grad();
+}
+
 /// fake_quantize() called directly with the quantizer's current scale, zero point and spec,
 /// the scale as a constant: the reference for what a layer computes.
 inline torch::Tensor reference_fake_quantize(Quantizer& quantizer, const torch::Tensor& x) {

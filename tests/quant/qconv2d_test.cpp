@@ -20,32 +20,16 @@ std::vector<nn::Conv2dOptions> geometries() {
   };
 }
 
-/// A plain torch::nn::Conv2d with the layer's weight and bias.
-nn::Conv2d plain_copy(const QConv2d& layer, const nn::Conv2dOptions& options) {
-  nn::Conv2d plain(options);
-  torch::NoGradGuard no_grad;
-  plain->weight.copy_(layer->conv->weight);
-  if (plain->bias.defined()) plain->bias.copy_(layer->conv->bias);
-  return plain;
-}
-
 TEST(QConv2d, FloatModeIsTorchConv2d) {
   torch::manual_seed(1);
   for (const auto& options : geometries()) {
     QConv2d layer(options);
-    nn::Conv2d plain = plain_copy(layer, options);
+    nn::Conv2d plain = test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);
       const torch::Tensor x = torch::randn({2, 4, 9, 8});
-      const torch::Tensor y = layer->forward(x);
-      const torch::Tensor expected = plain->forward(x);
-      EXPECT_TRUE(torch::equal(y, expected));
-      y.sum().backward();
-      expected.sum().backward();
-      EXPECT_TRUE(torch::equal(layer->conv->weight.grad(), plain->weight.grad()));
-      layer->zero_grad();
-      plain->zero_grad();
+      test::expect_same_forward_and_weight_grad(layer, plain, layer->conv->weight, x);
     }
   }
 }
@@ -56,7 +40,7 @@ TEST(QConv2d, QuantizeModeIsTheConvolutionOfFakeQuantizedInputAndWeight) {
     QConv2d layer(options);
     const torch::Tensor x = torch::randn({2, 4, 9, 8});
     test::calibrate_layer(layer, x);
-    nn::Conv2d plain = plain_copy(layer, options);
+    nn::Conv2d plain = test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
     torch::Tensor qweight;
     {
       torch::NoGradGuard no_grad;

@@ -21,32 +21,16 @@ std::vector<nn::ConvTranspose2dOptions> geometries() {
   };
 }
 
-nn::ConvTranspose2d plain_copy(const QConvTranspose2d& layer,
-                               const nn::ConvTranspose2dOptions& options) {
-  nn::ConvTranspose2d plain(options);
-  torch::NoGradGuard no_grad;
-  plain->weight.copy_(layer->conv->weight);
-  if (plain->bias.defined()) plain->bias.copy_(layer->conv->bias);
-  return plain;
-}
-
 TEST(QConvTranspose2d, FloatModeIsTorchConvTranspose2d) {
   torch::manual_seed(1);
   for (const auto& options : geometries()) {
     QConvTranspose2d layer(options);
-    nn::ConvTranspose2d plain = plain_copy(layer, options);
+    nn::ConvTranspose2d plain = test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);
       const torch::Tensor x = torch::randn({2, 4, 5, 6});
-      const torch::Tensor y = layer->forward(x);
-      const torch::Tensor expected = plain->forward(x);
-      EXPECT_TRUE(torch::equal(y, expected));
-      y.sum().backward();
-      expected.sum().backward();
-      EXPECT_TRUE(torch::equal(layer->conv->weight.grad(), plain->weight.grad()));
-      layer->zero_grad();
-      plain->zero_grad();
+      test::expect_same_forward_and_weight_grad(layer, plain, layer->conv->weight, x);
     }
   }
 }
@@ -69,7 +53,7 @@ TEST(QConvTranspose2d, QuantizeModeIsTheTransposedConvolutionOfFakeQuantizedTens
     QConvTranspose2d layer(options);
     const torch::Tensor x = torch::randn({2, 4, 5, 6});
     test::calibrate_layer(layer, x);
-    nn::ConvTranspose2d plain = plain_copy(layer, options);
+    nn::ConvTranspose2d plain = test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
     {
       torch::NoGradGuard no_grad;
       plain->weight.copy_(test::reference_fake_quantize(layer->weight_quantizer(), plain->weight));

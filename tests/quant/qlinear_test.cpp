@@ -10,32 +10,17 @@ namespace {
 
 namespace nn = torch::nn;
 
-nn::Linear plain_copy(const QLinear& layer, const nn::LinearOptions& options) {
-  nn::Linear plain(options);
-  torch::NoGradGuard no_grad;
-  plain->weight.copy_(layer->linear->weight);
-  if (plain->bias.defined()) plain->bias.copy_(layer->linear->bias);
-  return plain;
-}
-
 TEST(QLinear, FloatModeIsTorchLinear) {
   torch::manual_seed(1);
   for (const auto& options : {nn::LinearOptions(5, 3), nn::LinearOptions(5, 3).bias(false)}) {
     QLinear layer(options);
-    nn::Linear plain = plain_copy(layer, options);
+    nn::Linear plain = test::plain_copy<nn::Linear>(layer->linear->weight, layer->linear->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);
       for (const auto& sizes : {std::vector<int64_t>{5}, std::vector<int64_t>{2, 4, 5}}) {
         const torch::Tensor x = torch::randn(sizes);
-        const torch::Tensor y = layer->forward(x);
-        const torch::Tensor expected = plain->forward(x);
-        EXPECT_TRUE(torch::equal(y, expected));
-        y.sum().backward();
-        expected.sum().backward();
-        EXPECT_TRUE(torch::equal(layer->linear->weight.grad(), plain->weight.grad()));
-        layer->zero_grad();
-        plain->zero_grad();
+        test::expect_same_forward_and_weight_grad(layer, plain, layer->linear->weight, x);
       }
     }
   }

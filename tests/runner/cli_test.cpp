@@ -7,7 +7,7 @@
 #include <array>
 #include <filesystem>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/nuscenes_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -252,7 +252,7 @@ TEST(Cli, TrainingOnCudaWithMixedPrecision) {
   ASSERT_EQ(ptqat_run.exit_code, 0) << ptqat_run.output;
   EXPECT_TRUE(contains(ptqat_run.output, "fine-tune")) << ptqat_run.output;
   // Every stage recorded its own peak GPU memory.
-  for (const RunRecord& record : read_results(dir.file("run/results.h5"))) {
+  for (const results::RunRecord& record : results::read_results(dir.file("run/results.h5"))) {
     EXPECT_GT(record.peak_device_memory_bytes, 0) << record.stage;
   }
 }

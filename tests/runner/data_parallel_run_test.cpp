@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -40,9 +40,9 @@ TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) 
   EXPECT_EQ(count(train.output, "float model "), 1u) << train.output;
   EXPECT_EQ(count(quantize.output, "fine-tune "), 1u) << quantize.output;
 
-  const std::vector<RunRecord> runs = read_results(dir.file("run/results.h5"));
+  const std::vector<results::RunRecord> runs = results::read_results(dir.file("run/results.h5"));
   ASSERT_EQ(runs.size(), 3u);  // float_train, calibrate, fine_tune
-  for (const RunRecord& run : runs) {
+  for (const results::RunRecord& run : runs) {
     if (run.stage == "float_train") {
       // 16 training samples, batch 2 per rank, 2 ranks: 4 steps per epoch, 2 epochs (one rank
       // alone takes 8 per epoch: tests/runner/float_training_test.cpp).
@@ -56,7 +56,7 @@ TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) 
   // Sharded evaluation: 2 ranks each run half of the split (8 validation samples, 3 batches of
   // 2 per rank with the last padded), gather the predictions, and report the metrics of one
   // process to the last digit.
-  for (const RunRecord& run : runs) {
+  for (const results::RunRecord& run : runs) {
     if (run.stage != "fine_tune") continue;
     const std::string eval = "eval --set runtime.threads=1 --checkpoint " +
                              dir.file("run/checkpoints/" + run.key + ".pt") + " --metrics-json ";

@@ -7,8 +7,9 @@
 
 #include <filesystem>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "runner/stage_context.h"
+#include "runner/stage_keys.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,7 +35,7 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   const StagePaths paths = stage_paths(resolved, stage_keys(resolved).float_train);
   EXPECT_TRUE(std::filesystem::exists(paths.checkpoint));
   EXPECT_TRUE(std::filesystem::exists(paths.last_checkpoint));
-  std::vector<RunRecord> runs = read_results(dir.file("run/results.h5"));
+  std::vector<results::RunRecord> runs = results::read_results(dir.file("run/results.h5"));
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].key, paths.key);
   EXPECT_EQ(runs[0].stage, "float_train");
@@ -54,7 +55,7 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("resuming"), std::string::npos) << again.output;
   EXPECT_EQ(again.output.find("epoch 1: "), std::string::npos) << again.output;
-  runs = read_results(dir.file("run/results.h5"));
+  runs = results::read_results(dir.file("run/results.h5"));
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_DOUBLE_EQ(runs[0].metrics.at("NDS"), best_nds);
 }

@@ -15,9 +15,10 @@
 #include <set>
 #include <sstream>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "runner/run_config.h"
 #include "runner/stage_context.h"
+#include "runner/stage_keys.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -52,14 +53,14 @@ class QuantizePipeline : public ::testing::Test {
   static testing::CliRun quantize(const std::string& options) {
     return testing::ptqat("quantize " + common_arguments() + " " + options);
   }
-  static RunRecord record(const std::string& key) {
-    for (RunRecord& run : read_results(dir_->file("run/results.h5"))) {
+  static results::RunRecord record(const std::string& key) {
+    for (results::RunRecord& run : results::read_results(dir_->file("run/results.h5"))) {
       if (run.key == key) return run;
     }
     ADD_FAILURE() << "no record " << key << " in results.h5";
     return {};
   }
-  static std::set<std::string> frozen_layers(const RunRecord& run) {
+  static std::set<std::string> frozen_layers(const results::RunRecord& run) {
     std::set<std::string> names;
     for (const auto& row : run.layers) {
       if (row.frozen) names.insert(row.name);
@@ -96,8 +97,8 @@ TEST_F(QuantizePipeline, PtqQatAndPtqatRecordTheirStagesAndShareOneCalibration) 
             qat_keys.fine_tune);
   EXPECT_NE(smallest_keys.fine_tune, largest_keys.fine_tune);
 
-  const RunRecord float_run = record(ptq_keys.float_train);
-  const RunRecord calibration = record(ptq_keys.calibrate);
+  const results::RunRecord float_run = record(ptq_keys.float_train);
+  const results::RunRecord calibration = record(ptq_keys.calibrate);
   EXPECT_EQ(calibration.stage, "calibrate");
   EXPECT_EQ(calibration.method, "ptq");
   EXPECT_EQ(calibration.parent_key, float_run.key);
@@ -110,15 +111,15 @@ TEST_F(QuantizePipeline, PtqQatAndPtqatRecordTheirStagesAndShareOneCalibration) 
   EXPECT_EQ(calibration.metrics.count("NDS"), 1u);
   const size_t layer_count = calibration.layers.size();
 
-  const RunRecord qat_run = record(qat_keys.fine_tune);
+  const results::RunRecord qat_run = record(qat_keys.fine_tune);
   EXPECT_EQ(qat_run.stage, "fine_tune");
   EXPECT_EQ(qat_run.method, "qat");
   EXPECT_EQ(qat_run.parent_key, calibration.key);
   EXPECT_TRUE(frozen_layers(qat_run).empty());
   EXPECT_FALSE(qat_run.history.at("loss").values.empty());
 
-  const RunRecord smallest_run = record(smallest_keys.fine_tune);
-  const RunRecord largest_run = record(largest_keys.fine_tune);
+  const results::RunRecord smallest_run = record(smallest_keys.fine_tune);
+  const results::RunRecord largest_run = record(largest_keys.fine_tune);
   EXPECT_EQ(smallest_run.method, "ptqat");
   const std::set<std::string> frozen_smallest = frozen_layers(smallest_run);
   const std::set<std::string> frozen_largest = frozen_layers(largest_run);
@@ -196,7 +197,7 @@ TEST_F(QuantizePipeline, EvalRebuildsEachStagesModelAndReproducesItsRecord) {
     }
     EXPECT_EQ(metrics.at("per_class_AP").size(), 10u);
     // Same model, same data: the recorded metrics of the stage, to rounding.
-    const RunRecord stage = record(key);
+    const results::RunRecord stage = record(key);
     EXPECT_NEAR(metrics.at("NDS").get<double>(), stage.metrics.at("NDS"), 1e-9) << stage.stage;
     EXPECT_NEAR(metrics.at("mAP").get<double>(), stage.metrics.at("mAP"), 1e-9) << stage.stage;
     std::ifstream submission_file(submission_path);
@@ -206,7 +207,7 @@ TEST_F(QuantizePipeline, EvalRebuildsEachStagesModelAndReproducesItsRecord) {
   }
   // Each evaluation is recorded as a child of its checkpoint's stage.
   std::set<std::string> evaluated;
-  for (const RunRecord& run : read_results(dir_->file("run/results.h5"))) {
+  for (const results::RunRecord& run : results::read_results(dir_->file("run/results.h5"))) {
     if (run.stage == "evaluate") evaluated.insert(run.parent_key);
   }
   EXPECT_TRUE(evaluated.count(keys.float_train) && evaluated.count(keys.calibrate) &&

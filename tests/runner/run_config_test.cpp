@@ -58,7 +58,7 @@ TEST(RunConfig, QuantizationAndFineTuneFieldsStayOutOfTheFloatTrainingKey) {
                        "output.dir=/tmp/elsewhere"}),
             float_key({}));
   EXPECT_NE(float_key({"train.lr=0.5"}), float_key({}));
-  EXPECT_NE(float_key({"model.head_channels=32"}), float_key({}));
+  EXPECT_NE(float_key({"detection.head_channels=32"}), float_key({}));
 }
 
 }  // namespace ptqat::runner

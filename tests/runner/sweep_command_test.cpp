@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,9 +25,9 @@ class SweepCommand : public ::testing::Test {
     return "sweep " + sweep + " --set data.dataroot=" + dir_.file("data") +
            " --set output.dir=" + dir_.file(run) + " --set runtime.threads=1";
   }
-  static std::map<std::string, RunRecord> by_key(const std::string& results) {
-    std::map<std::string, RunRecord> runs;
-    for (RunRecord& run : read_results(results)) runs.emplace(run.key, std::move(run));
+  static std::map<std::string, results::RunRecord> by_key(const std::string& results) {
+    std::map<std::string, results::RunRecord> runs;
+    for (results::RunRecord& run : results::read_results(results)) runs.emplace(run.key, std::move(run));
     return runs;
   }
   ptqat::testing::TempDir dir_;
@@ -44,7 +44,7 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
 
   const testing::CliRun sweep = testing::ptqat(sweep_args("run"));
   ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
-  const std::map<std::string, RunRecord> runs = by_key(dir_.file("run/results.h5"));
+  const std::map<std::string, results::RunRecord> runs = by_key(dir_.file("run/results.h5"));
   ASSERT_EQ(runs.size(), 9u);
   std::map<std::string, int> per_stage;
   for (const auto& [key, run] : runs) {
@@ -76,8 +76,8 @@ TEST_F(SweepCommand, TwoGroupsOfOneRankShareTheWorkAndMatchOneProcess) {
   EXPECT_NE(sweep.output.find("(group 1)"), std::string::npos) << sweep.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.file("mpi/results.h5")));  // --out moved it
 
-  const std::map<std::string, RunRecord> alone = by_key(dir_.file("alone/results.h5"));
-  const std::map<std::string, RunRecord> mpi = by_key(dir_.file("mpi.h5"));
+  const std::map<std::string, results::RunRecord> alone = by_key(dir_.file("alone/results.h5"));
+  const std::map<std::string, results::RunRecord> mpi = by_key(dir_.file("mpi.h5"));
   ASSERT_EQ(alone.size(), mpi.size());
   for (const auto& [key, run] : alone) {
     ASSERT_EQ(mpi.count(key), 1u) << key;

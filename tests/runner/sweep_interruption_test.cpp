@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "core/preemption.h"
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -95,7 +95,7 @@ class SweepInterruption : public ::testing::Test {
   }
   static std::map<std::string, std::map<std::string, double>> metrics(const std::string& file) {
     std::map<std::string, std::map<std::string, double>> result;
-    for (const RunRecord& run : read_results(file)) result[run.key] = run.metrics;
+    for (const results::RunRecord& run : results::read_results(file)) result[run.key] = run.metrics;
     return result;
   }
   /// The keys of `run`'s results file; the file must open whenever it exists.

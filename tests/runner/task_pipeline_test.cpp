@@ -9,7 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -58,7 +58,7 @@ TEST_P(TaskPipeline, TrainsQuantizesFineTunesEvaluatesAndReports) {
   std::map<std::string, int> stages;
   std::string ptqat_key;
   size_t layer_count = 0;
-  for (const RunRecord& record : read_results(dir_.file("run/results.h5"))) {
+  for (const results::RunRecord& record : results::read_results(dir_.file("run/results.h5"))) {
     EXPECT_EQ(record.task, p.task);
     ++stages[record.stage + "/" + record.method];
     ASSERT_EQ(record.metrics.count(p.primary), 1u) << record.key;

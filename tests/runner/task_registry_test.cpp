@@ -1,7 +1,7 @@
 // Every shipped run config builds its task and model; task-specific config errors name the key;
 // a registered task is configured and built like a built-in one.
 
-#include "runner/task_registry.h"
+#include "runner/task_plugins.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include "quant/layer_discovery.h"
 #include "quant/qlinear.h"
 #include "runner/stage_context.h"
+#include "runner/stage_keys.h"
 #include "tests/support/expect_error.h"
 
 namespace ptqat::runner {
@@ -81,11 +82,9 @@ class ToyTask : public tasks::Task {
 
 void register_toy_task() {
   static const bool registered = [] {
-    register_task<ToyOptions>(
-        "toy", [](const RunConfig&, const ToyOptions& options,
-                  std::shared_ptr<const datasets::NuScenes>) {
-          return std::make_unique<ToyTask>(options.width);
-        });
+    register_task<ToyOptions>("toy", [](const tasks::TaskInputs&, const ToyOptions& options) {
+      return std::unique_ptr<tasks::Task>(std::make_unique<ToyTask>(options.width));
+    });
     return true;
   }();
   (void)registered;
@@ -93,7 +92,7 @@ void register_toy_task() {
 
 TEST(TaskRegistry, ARegisteredTaskIsConfiguredKeyedAndBuiltLikeABuiltInOne) {
   register_toy_task();
-  EXPECT_EQ(task_names(),
+  EXPECT_EQ(tasks::task_names(),
             (std::vector<std::string>{"detection", "segmentation", "occupancy", "toy"}));
   const RunConfig config = parse_run_config("task = \"toy\"\n[toy]\nwidth = 8\n", "toy.toml", {});
   EXPECT_EQ(config.task_options.get<ToyOptions>("toy").width, 8);
@@ -113,15 +112,15 @@ TEST(TaskRegistry, ARegisteredTaskIsConfiguredKeyedAndBuiltLikeABuiltInOne) {
 
 TEST(TaskRegistry, NamesMustBeFreeAndWellFormed) {
   register_toy_task();
-  const auto maker = [](const RunConfig&, std::shared_ptr<const datasets::NuScenes>) {
+  const auto maker = [](const tasks::TaskInputs&) {
     return std::unique_ptr<tasks::Task>(std::make_unique<ToyTask>(1));
   };
-  expect_error<ConfigError>([&] { register_task({"toy", maker, {}}); },
+  expect_error<ConfigError>([&] { register_task({"toy", maker, {}, {}, {}}); },
                             {"task 'toy' is registered already"});
-  expect_error<ConfigError>([&] { register_task({"detection", maker, {}}); },
+  expect_error<ConfigError>([&] { register_task({"detection", maker, {}, {}, {}}); },
                             {"task 'detection' is registered already"});
-  expect_error<ConfigError>([&] { register_task({"quant", maker, {}}); }, {"'quant' is taken"});
-  expect_error<ConfigError>([&] { register_task({"My-Task", maker, {}}); },
+  expect_error<ConfigError>([&] { register_task({"quant", maker, {}, {}, {}}); }, {"'quant' is taken"});
+  expect_error<ConfigError>([&] { register_task({"My-Task", maker, {}, {}, {}}); },
                             {"task name 'My-Task': expected lower-case letters"});
 }
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "runner/results_store.h"
+#include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/torch_checkpoint.h"
@@ -49,7 +49,7 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
                                                    " --set output.dir=" + dir.file("a") + " --set train.epochs=1");
   ASSERT_EQ(calibrate.exit_code, 0) << calibrate.output;
   std::string float_checkpoint, ptq_checkpoint;
-  for (const RunRecord& record : read_results(dir.file("a/results.h5"))) {
+  for (const results::RunRecord& record : results::read_results(dir.file("a/results.h5"))) {
     const std::string path = dir.file("a/checkpoints/" + record.key + ".pt");
     (record.stage == "float_train" ? float_checkpoint : ptq_checkpoint) = path;
   }
@@ -107,7 +107,7 @@ TEST(TorchInterop, FilesOfTheRealPyTorchLoadBothWays) {
   const testing::CliRun train =
       testing::ptqat("train --config " + kTiny + common + " --set output.dir=" + dir.file("a"));
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  const std::string checkpoint = dir.file("a/checkpoints/" + read_results(dir.file("a/results.h5")).at(0).key + ".pt");
+  const std::string checkpoint = dir.file("a/checkpoints/" + results::read_results(dir.file("a/results.h5")).at(0).key + ".pt");
   const testing::CliRun exported = testing::ptqat("export --checkpoint " + checkpoint +
                                                   " --mapping mmdet3d --torch " + dir.file("float.pth") + common);
   ASSERT_EQ(exported.exit_code, 0) << exported.output;

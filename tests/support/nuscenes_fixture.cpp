@@ -5,10 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "datasets/categories.h"
-#include "datasets/lidarseg_file.h"
-#include "datasets/occ3d.h"
-#include "datasets/point_cloud_file.h"
+#include "datasets/nuscenes/categories.h"
+#include "datasets/nuscenes/lidarseg_file.h"
+#include "datasets/nuscenes/occ3d.h"
+#include "datasets/nuscenes/point_cloud_file.h"
 
 namespace ptqat::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/nuscenes_tables.h"
+#include "datasets/nuscenes/nuscenes_tables.h"
 
 namespace ptqat::testing {
 

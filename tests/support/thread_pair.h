@@ -13,7 +13,7 @@
 
 namespace ptqat::testing {
 
-// Two in-process ranks on two threads (the thread-worker pattern of STYLE.md): each collective
+// Two in-process ranks on two threads (the thread-worker pattern of docs/style.md): each collective
 // waits for both ranks' tensors, combines copies, then waits again before the slots are reused.
 class ThreadPair {
  public:

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/nuscenes_fixture.h"
 #include "tests/support/temp_dir.h"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 
 namespace ptqat::tasks::detection {
 namespace {

@@ -47,12 +47,14 @@ backbone_channels = [16, 32, 64]
 upsample_strides = [0.5, 1.0, 2.0]
 upsample_channels = [16, 16, 16]
 shared_channels = 16
+
+[detection]
 head_channels = 16
 
-[model.target]
+[detection.target]
 max_objects = 16
 
-[model.decode]
+[detection.decode]
 post_center_range = [-20.0, -20.0, -10.0, 20.0, 20.0, 10.0]
 )";
   DetectionModelConfig config;
@@ -71,8 +73,8 @@ post_center_range = [-20.0, -20.0, -10.0, 20.0, 20.0, 10.0]
   EXPECT_EQ(head_grid(config, pillars).width, 16);
 
   const std::vector<std::string> keys = core::field_keys(core::fields_of(config));
-  for (const char* key : {"model.pfn_channels", "model.target.gaussian_overlap",
-                          "model.loss.code_weights", "model.decode.circle_nms_threshold"}) {
+  for (const char* key : {"model.pfn_channels", "detection.target.gaussian_overlap",
+                          "detection.loss.code_weights", "detection.decode.circle_nms_threshold"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
   }
 }
@@ -92,12 +94,12 @@ TEST(DetectionModelConfig, RejectsInconsistentShapes) {
                             {"model.backbone_channels", "one value per backbone stage"});
   config = {};
   config.task_groups = {"car", "truck, lorry"};
-  expect_error<ConfigError>([&] { validate(config, pillars); }, {"model.task_groups", "'lorry'"});
+  expect_error<ConfigError>([&] { validate(config, pillars); }, {"detection.task_groups", "'lorry'"});
   config.task_groups = {"car", "car, bus"};
-  expect_error<ConfigError>([&] { validate(config, pillars); }, {"model.task_groups", "twice"});
+  expect_error<ConfigError>([&] { validate(config, pillars); }, {"detection.task_groups", "twice"});
   config = {};
   config.loss.code_weights = {1.0};
-  expect_error<ConfigError>([&] { validate(config, pillars); }, {"model.loss.code_weights", "10"});
+  expect_error<ConfigError>([&] { validate(config, pillars); }, {"detection.loss.code_weights", "10"});
   config = {};
   datasets::PillarConfig odd = pillars;
   odd.point_range = {-50.0, -50.0, -5.0, 50.0, 50.0, 3.0};  // 500 pillars: not divisible by 8

@@ -11,40 +11,30 @@
 #include "datasets/nuscenes_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/detection/submission_json.h"
+#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tasks/detection/tiny_centerpoint.h"
 
 namespace ptqat::tasks::detection {
 namespace {
 
-const std::string kGolden = std::string(PTQAT_TEST_DATA_DIR) + "/devkit-golden";
-
-struct GoldenTask {
-  GoldenTask() {
-    index = std::make_shared<datasets::NuScenes>(kGolden, "v1.0-mini");
-    datasets::DataConfig data;
-    data.dataroot = kGolden;
-    data.version = "v1.0-mini";
-    data.nsweeps = 1;
-    dataset = std::make_unique<datasets::NuScenesDataset>(index, "mini_val", data);
+/// The tiny detection task on the devkit's golden mini_val.
+struct GoldenTask : task_tests::GoldenSplit {
+  GoldenTask() : GoldenSplit(one_sweep()) {
     task = std::make_unique<DetectionTask>(testing::tiny_config(), testing::tiny_pillars(), index,
                                            "mini_val");
   }
 
-  std::vector<datasets::Batch> batches() const {
-    datasets::LoaderConfig config;
-    config.batch_size = 4;
-    config.workers = 0;
-    datasets::Loader loader(*dataset, config, testing::tiny_pillars(), datasets::AugmentConfig{}, 0,
-                            1, 3);
-    loader.start_epoch(0);
-    std::vector<datasets::Batch> all;
-    while (auto batch = loader.next()) all.push_back(std::move(*batch));
-    return all;
+  static datasets::DataConfig one_sweep() {
+    datasets::DataConfig data;
+    data.nsweeps = 1;
+    return data;
   }
 
-  std::shared_ptr<datasets::NuScenes> index;
-  std::unique_ptr<datasets::NuScenesDataset> dataset;
+  std::vector<datasets::Batch> batches() const {
+    return tasks::task_tests::epoch_batches(*dataset, testing::tiny_pillars());
+  }
+
   std::unique_ptr<DetectionTask> task;
 };
 
@@ -62,15 +52,7 @@ TEST(DetectionTask, LossIsFiniteAndReachesEveryTrainableParameter) {
   EXPECT_GT(loss.total.item<double>(), 0.0);
   EXPECT_FALSE(loss.parts.empty());
   loss.total.backward();
-  // Float training: every parameter that requires grad gets one (quantizer scales do not
-  // require grad before fine-tuning).
-  int64_t trained = 0;
-  for (const auto& parameter : model->named_parameters()) {
-    if (!parameter.value().requires_grad()) continue;
-    ASSERT_TRUE(parameter.value().grad().defined()) << parameter.key();
-    ++trained;
-  }
-  EXPECT_GT(trained, 0);
+  EXPECT_GT(tasks::task_tests::expect_every_trainable_parameter_has_grad(*model), 0);
 }
 
 TEST(DetectionTask, EvaluationExportsEverySampleAndScoresWithTheOfficialMetric) {

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tasks/detection/detection_eval.h"
 #include "tasks/detection/submission_json.h"
 #include "tests/support/temp_dir.h"

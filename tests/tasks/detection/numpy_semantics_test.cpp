@@ -11,7 +11,7 @@ namespace {
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
 TEST(NumpyInterp, DuplicateXpTakesTheLastEqualIndex) {
-  // NUSCENES.md: xp=[.1,.1,.2], fp=[1,.5,.66] gives 0.5 at .1 and 0.58 at .15 (numpy 1.24).
+  // docs/nuscenes.md: xp=[.1,.1,.2], fp=[1,.5,.66] gives 0.5 at .1 and 0.58 at .15 (numpy 1.24).
   const auto out = numpy_interp({0.1, 0.15}, {0.1, 0.1, 0.2}, {1.0, 0.5, 0.66});
   EXPECT_DOUBLE_EQ(out[0], 0.5);
   EXPECT_NEAR(out[1], 0.58, 1e-15);

@@ -11,7 +11,7 @@
 #include <limits>
 
 #include "core/error.h"
-#include "datasets/categories.h"
+#include "datasets/nuscenes/categories.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 

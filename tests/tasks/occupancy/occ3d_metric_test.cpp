@@ -8,7 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "datasets/occ3d.h"
+#include "datasets/nuscenes/occ3d.h"
 
 namespace ptqat::tasks::occupancy {
 namespace {

@@ -8,12 +8,13 @@
 #include <filesystem>
 
 #include "datasets/loader.h"
-#include "datasets/npz.h"
+#include "datasets/nuscenes/npz.h"
 #include "datasets/nuscenes_dataset.h"
-#include "datasets/occ3d.h"
-#include "datasets/synth_dataset.h"
+#include "datasets/nuscenes/occ3d.h"
+#include "datasets/synth/synth_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/occupancy/occ3d_metric.h"
+#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::tasks::occupancy {
@@ -129,10 +130,7 @@ TEST(OccupancyTask, LossIsFiniteAndReachesEveryTrainableParameter) {
   const StepLoss loss = s.task->loss(*model, s.batches(true).front());
   EXPECT_TRUE(std::isfinite(loss.total.item<double>()));
   loss.total.backward();
-  for (const auto& parameter : model->named_parameters()) {
-    if (!parameter.value().requires_grad()) continue;
-    EXPECT_TRUE(parameter.value().grad().defined()) << parameter.key();
-  }
+  tasks::task_tests::expect_every_trainable_parameter_has_grad(*model);
 }
 
 TEST(OccupancyTask, EvaluationExportsChallengeFilesThatScoreAsInMemory) {

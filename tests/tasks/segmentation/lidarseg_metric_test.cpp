@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "datasets/lidarseg_file.h"
+#include "datasets/nuscenes/lidarseg_file.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 

@@ -8,28 +8,21 @@
 
 #include <filesystem>
 
-#include "datasets/lidarseg_file.h"
+#include "datasets/nuscenes/lidarseg_file.h"
 #include "datasets/loader.h"
 #include "datasets/nuscenes_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/segmentation/lidarseg_metric.h"
+#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tasks/detection/tiny_centerpoint.h"
 
 namespace ptqat::tasks::segmentation {
 namespace {
 
-const std::string kGolden = std::string(PTQAT_TEST_DATA_DIR) + "/devkit-golden";
-
-struct GoldenTask {
-  GoldenTask() {
-    index = std::make_shared<datasets::NuScenes>(kGolden, "v1.0-mini");
-    datasets::DataConfig data;
-    data.dataroot = kGolden;
-    data.version = "v1.0-mini";
-    data.nsweeps = 2;
-    data.lidarseg = true;
-    dataset = std::make_unique<datasets::NuScenesDataset>(index, "mini_val", data);
+/// A small segmentation task on the devkit's golden mini_val (2 sweeps, lidarseg labels).
+struct GoldenTask : task_tests::GoldenSplit {
+  GoldenTask() : GoldenSplit(two_sweeps_with_labels()) {
     SegmentationConfig head;
     head.point_channels = 8;
     head.hidden_channels = 16;
@@ -39,19 +32,16 @@ struct GoldenTask {
   }
 
   std::vector<datasets::Batch> batches() const {
-    datasets::LoaderConfig config;
-    config.batch_size = 4;
-    config.workers = 0;
-    datasets::Loader loader(*dataset, config, detection::testing::tiny_pillars(),
-                            datasets::AugmentConfig{}, 0, 1, 3);
-    loader.start_epoch(0);
-    std::vector<datasets::Batch> all;
-    while (auto batch = loader.next()) all.push_back(std::move(*batch));
-    return all;
+    return tasks::task_tests::epoch_batches(*dataset, detection::testing::tiny_pillars());
   }
 
-  std::shared_ptr<datasets::NuScenes> index;
-  std::unique_ptr<datasets::NuScenesDataset> dataset;
+  static datasets::DataConfig two_sweeps_with_labels() {
+    datasets::DataConfig data;
+    data.nsweeps = 2;
+    data.lidarseg = true;
+    return data;
+  }
+
   std::unique_ptr<SegmentationTask> task;
 };
 
@@ -67,10 +57,7 @@ TEST(SegmentationTask, LossIsFiniteAndReachesEveryTrainableParameter) {
   EXPECT_TRUE(std::isfinite(loss.total.item<double>()));
   EXPECT_GT(loss.total.item<double>(), 0.0);
   loss.total.backward();
-  for (const auto& parameter : model->named_parameters()) {
-    if (!parameter.value().requires_grad()) continue;
-    EXPECT_TRUE(parameter.value().grad().defined()) << parameter.key();
-  }
+  tasks::task_tests::expect_every_trainable_parameter_has_grad(*model);
 }
 
 TEST(SegmentationTask, EvaluationLabelsEveryKeyframePointAndExportsTheChallengeFolder) {

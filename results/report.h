@@ -1,0 +1,58 @@
+#pragma once
+// `ptqat report RESULTS.h5 [--format md|latex|csv] [--plots DIR]` (docs/sweeps.md "Reports"): the
+// paper-style tables of a results file. Runs that differ only in their seed are one row, shown
+// as mean ± standard deviation over the seeds.
+//
+// - One comparison table per task and float model: float, PTQ, full QAT and every PTQAT variant
+//   per bit setting, with the task's headline metrics, the primary metric's delta against full
+//   QAT of the same calibration, trainable parameters, stage wall time and peak host memory.
+// - One ablation table per calibration that has PTQAT runs: the primary metric per freeze ratio
+//   (rows, from 0 = full QAT to 1 = PTQ) and selection rule (columns).
+
+#include <string>
+#include <vector>
+
+#include "results/results_store.h"
+
+namespace ptqat::results {
+
+enum class ReportFormat { kMarkdown, kLatex, kCsv };
+
+/// "md", "latex", "csv"; ConfigError naming the value otherwise.
+ReportFormat parse_report_format(const std::string& name);
+
+/// A value over seeds: mean, sample standard deviation (0 for one seed), count.
+struct SeedStats {
+  double mean = 0;
+  double stddev = 0;
+  size_t count = 0;
+};
+SeedStats seed_stats(const std::vector<double>& values);
+
+/// A cell: text, or a statistic over seeds (rendered "m ± s", or as two CSV columns).
+struct ReportCell {
+  std::string text;
+  bool is_stat = false;
+  SeedStats stat;
+  int decimals = 4;  ///< of a statistic, in Markdown and LaTeX
+};
+
+struct ReportTable {
+  enum class Kind { kComparison, kAblation } kind = Kind::kComparison;
+  std::string title;
+  std::string value_name;  ///< ablation: the metric its cells hold
+  std::vector<std::string> header;
+  std::vector<std::vector<ReportCell>> rows;
+};
+
+/// The comparison and ablation tables of `runs` (records of any stages; evaluate records are
+/// left out). DataError naming the run when a record's config cannot be read.
+std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs);
+
+/// The tables as Markdown (### title, pipe table) or LaTeX (booktabs table environments); as
+/// CSV, the comparison tables (which share one header) as one table for pandas and friends, with
+/// a "table" column first and each statistic as "<column>" and "<column> std". The ablation
+/// tables are views of the same rows and are left out of the CSV.
+std::string render_report(const std::vector<ReportTable>& tables, ReportFormat format);
+
+}  // namespace ptqat::results

@@ -1,0 +1,151 @@
+#pragma once
+// The results store (docs/architecture.md "Results are a database, not a log"; schema in
+// docs/results.md). Every finished stage is one record, named by its stage key, in its own HDF5
+// file <dir>/records/<key>.h5, written to a temporary sibling and published by fsync + rename
+// (core/durable_file.h): HDF5 1.10 has no journal, so no HDF5 file is ever edited in place. The
+// sweep's results.h5 is a view consolidated from the records the same way.
+//
+// Note [record temporaries]: a record is written to "<key>.h5.tmp.<host>.<pid>". A crash leaves
+// that file behind; it never looks like a record and is removed when a store is next opened,
+// if it is stale: its writer was on this host and is gone, or it has not been touched for an
+// hour (a live writer on another node sharing the folder keeps its file meanwhile; writing a
+// record takes milliseconds).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+
+namespace ptqat::results {
+
+/// A metric over training: value i was measured at steps[i] (optimizer step or epoch, as the
+/// stage logs it).
+struct MetricHistory {
+  std::vector<int64_t> steps;
+  std::vector<double> values;
+};
+
+/// Everything recorded for one finished stage. Plain data; names of metrics, per-class metrics
+/// and histories become HDF5 link names, so they are non-empty and hold no '/'; a per-class
+/// metric is not called "classes" and a history name does not end in "_step".
+/// One row of a stage's per-layer table (quant/discrepancy.h LayerDiscrepancy, as recorded).
+struct LayerRow {
+  std::string name;
+  std::string kind;  ///< quant::layer_kind_name(): "conv2d", "conv_bn2d", "linear", ...
+  int64_t forward_index = 0;
+  int64_t parameters = 0;
+  int64_t weight_bits = 0;
+  int64_t input_bits = 0;
+  bool keep_float = false;
+  double discrepancy = 0;
+  bool frozen = false;
+};
+
+/// What a report groups and labels a run by, written by the runner at record time from the
+/// run's config and task, so that reports need neither the config nor task code.
+struct RunLabels {
+  std::string model;           ///< the task and its BEV encoder: "detection, transformer encoder"
+  std::string bits;            ///< "W4A8"
+  std::string rule;            ///< PTQAT's selection rule: "smallest", "random(3)"
+  double freeze_ratio = 0;     ///< PTQAT's freeze ratio
+  int64_t epochs = 0;          ///< of the float model's training schedule
+  std::string primary_metric;  ///< the task's primary metric, e.g. "NDS", "mIoU"
+  /// Stage keys of the run's config with its seed set to 0: runs that differ only in their seed
+  /// share them (one row of a report, statistics over the seeds).
+  std::string float_group;
+  std::string calibrate_group;
+  std::string fine_tune_group;
+};
+
+struct RunRecord {
+  std::string key;         ///< Stage key (core/stage_key.h); names the record.
+  std::string parent_key;  ///< Key of the stage this one continues; empty for float training.
+  std::string stage;       ///< core::stage_name(): "float_train", "calibrate", "fine_tune", ...
+  std::string task;        ///< "detection", "segmentation", "occupancy".
+  std::string method;      ///< "float", "ptq", "qat", "ptqat", ... as configured.
+  std::string config;      ///< The resolved config (defaults filled in) as TOML text.
+
+  std::string ptqat_version;  ///< ptqat::version() of the writer; write() fills it if empty.
+  std::string git_revision;   ///< ptqat::git_revision() of the writer; write() fills it if empty.
+  std::string started_at;     ///< ISO 8601 UTC (utc_timestamp()) when the stage started.
+  std::string finished_at;    ///< ISO 8601 UTC when it finished.
+
+  double wall_time_s = 0;                ///< Wall time of this stage, seconds.
+  int64_t peak_host_memory_bytes = 0;    ///< Peak resident set size during the stage.
+  int64_t peak_device_memory_bytes = 0;  ///< Peak accelerator memory; 0 on CPU.
+  int64_t trainable_parameters = 0;      ///< Weights the stage trained (0 for PTQ, evaluation).
+
+  std::map<std::string, double> metrics;  ///< e.g. "nds", "map", "miou", "loss".
+  /// Per-class metrics: per_class[name][i] belongs to class_names[i].
+  std::vector<std::string> class_names;
+  std::map<std::string, std::vector<double>> per_class;
+  /// The per-layer table (calibration: discrepancies; fine-tune: with the frozen mask).
+  std::vector<LayerRow> layers;
+  RunLabels labels;
+  std::map<std::string, MetricHistory> history;  ///< e.g. "loss", "val_nds".
+};
+
+/// Now, as ISO 8601 UTC with second precision: "2025-03-01T12:34:56Z".
+std::string utc_timestamp();
+
+/// The records of one sweep (or run) folder. Not thread-safe: HDF5 here is built without its
+/// thread-safety option, so one thread per process uses HDF5 at a time. Several processes may
+/// write different records into one folder at once; the last writer of a key wins, whole.
+class ResultsStore {
+ public:
+  /// Opens (creating <dir>/records if missing) and removes stale temporaries of crashed writers
+  /// (Note [record temporaries]). Throws IoError when the folder cannot be created.
+  explicit ResultsStore(std::string dir);
+
+  /// Records `record` under record.key, replacing an existing record of that key atomically: a
+  /// reader or a crash sees the old record or the new one, never a mix. Throws InternalError for
+  /// a malformed record (bad names, columns of unequal length), IoError when writing fails; the
+  /// published records are untouched then.
+  void write(const RunRecord& record) const;
+
+  /// Whether a record of `key` is published: a resumed sweep skips that stage.
+  bool contains(const std::string& key) const;
+
+  /// Reads the record of `key`. IoError or DataError naming the file when it is missing,
+  /// truncated, corrupt or not a ptqat record.
+  RunRecord read(const std::string& key) const;
+
+  /// Keys of the published records, sorted. DataError naming any file in records/ that is
+  /// neither a record nor a temporary (hidden files, e.g. NFS's .nfsXXXX, are ignored).
+  std::vector<std::string> keys() const;
+
+  /// Rebuilds `results_path` (typically <dir>/results.h5) from every record, each validated by
+  /// reading it in full and copied to /runs/<key>; written to a temporary and renamed into
+  /// place, so an existing results file is never opened for writing and its readers keep
+  /// reading the old view. Stale temporaries of `results_path` are removed first. A corrupt
+  /// record is an error naming it; nothing is skipped.
+  void consolidate(const std::string& results_path) const;
+
+  const std::string& dir() const { return dir_; }
+  /// <dir>/records/<key>.h5.
+  std::string record_path(const std::string& key) const;
+
+ private:
+  std::string dir_;
+  std::string records_dir_;
+};
+
+/// Every run of a results file (consolidated, or a single record file), in key order.
+/// IoError or DataError naming the file when it is not a readable ptqat results file.
+std::vector<RunRecord> read_results(const std::string& results_h5);
+
+struct MergeSummary {
+  size_t runs_read = 0;     ///< runs in all inputs together
+  size_t duplicates = 0;    ///< runs whose key an earlier input already had
+  size_t runs_written = 0;  ///< distinct keys in the output
+};
+
+/// `ptqat results merge`: every run of `inputs` (results files or record files, e.g. of the jobs
+/// of a Slurm array) into a new results file `output`, written to a temporary and renamed into
+/// place. A key in several inputs is one stage run more than once: the run that finished last
+/// is kept. Every input run is validated first; an unreadable input is an error naming it and
+/// nothing is written. ConfigError when `output` is one of the inputs.
+MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output);
+
+}  // namespace ptqat::results

@@ -1,0 +1,54 @@
+// ptqat results ls RESULTS.h5 [--json] | ptqat results merge INPUTS... -o OUT
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "results/results_listing.h"
+#include "results/results_store.h"
+#include "runner/commands/command.h"
+
+namespace ptqat::runner {
+
+void add_results_commands(CLI::App& app, CommandTable& table) {
+  CLI::App* group =
+      app.add_subcommand("results", "inspect HDF5 results files")->require_subcommand(1);
+
+  struct ListCommand {
+    std::string file;
+    bool json = false;
+  };
+  auto list = std::make_shared<ListCommand>();
+  CLI::App* ls =
+      group->add_subcommand("ls", "one line per recorded stage: key, stage, method, metrics");
+  ls->add_option("file", list->file, "results.h5 (or one record file)")->required();
+  ls->add_flag("--json", list->json, "one JSON object per line and stage, for scripts");
+  table.push_back({ls, [list](std::ostream& out) {
+                     const std::vector<results::RunRecord> runs = results::read_results(list->file);
+                     out << (list->json ? results::results_json_lines(runs)
+                                        : results::results_table(runs));
+                   }});
+
+  struct MergeCommand {
+    std::vector<std::string> inputs;
+    std::string output;
+  };
+  auto merge = std::make_shared<MergeCommand>();
+  CLI::App* merge_app = group->add_subcommand(
+      "merge", "join results files (jobs of a Slurm array, separate sweeps) into a new one");
+  merge_app->add_option("inputs", merge->inputs, "results files to merge")->required();
+  merge_app->add_option("-o,--out", merge->output, "the merged results file")->required();
+  table.push_back({merge_app, [merge](std::ostream& out) {
+                     const results::MergeSummary merged =
+                         results::merge_results(merge->inputs, merge->output);
+                     out << fmt::format(
+                         "merged {} runs of {} files into {}: {} stages ({} duplicates, the "
+                         "latest kept)\n",
+                         merged.runs_read, merge->inputs.size(), merge->output,
+                         merged.runs_written, merged.duplicates);
+                   }});
+}
+
+}  // namespace ptqat::runner

@@ -1,0 +1,79 @@
+#include "runner/stage_record.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "quant/quantizable_layer.h"
+#include "quant/selection.h"
+#include "runner/stage_keys.h"
+
+namespace ptqat::runner {
+
+results::RunLabels record_labels(const RunConfig& config, const std::string& primary_metric) {
+  results::RunLabels labels;
+  labels.model = config.model.encoder == "second"
+                     ? config.task
+                     : fmt::format("{}, {} encoder", config.task, config.model.encoder);
+  labels.bits = fmt::format("W{}A{}", config.quant.weight.bits, config.quant.activation.bits);
+  labels.rule = config.quant.rule == quant::SelectionRule::kRandom
+                    ? fmt::format("random({})", config.quant.select_seed)
+                    : quant::rule_name(config.quant.rule);
+  labels.freeze_ratio = config.quant.freeze_ratio;
+  labels.epochs = config.train.epochs;
+  labels.primary_metric = primary_metric;
+  RunConfig seedless = config;
+  seedless.seed = 0;
+  const StageKeys groups = stage_keys(seedless);
+  labels.float_group = groups.float_train;
+  labels.calibrate_group = groups.calibrate;
+  labels.fine_tune_group = groups.fine_tune;
+  return labels;
+}
+
+namespace {
+
+/// The columns quant's table and the recorded one share (all but the layer kind's type).
+template <class From, class To>
+To with_common_columns(const From& from) {
+  To to;
+  to.name = from.name;
+  to.forward_index = from.forward_index;
+  to.parameters = from.parameters;
+  to.weight_bits = from.weight_bits;
+  to.input_bits = from.input_bits;
+  to.keep_float = from.keep_float;
+  to.discrepancy = from.discrepancy;
+  to.frozen = from.frozen;
+  return to;
+}
+
+quant::LayerKind layer_kind_from_name(const std::string& name) {
+  for (const quant::LayerKind kind :
+       {quant::LayerKind::kConv2d, quant::LayerKind::kConvBn2d, quant::LayerKind::kConvTranspose2d,
+        quant::LayerKind::kLinear}) {
+    if (name == quant::layer_kind_name(kind)) return kind;
+  }
+  PTQAT_FAIL(DataError, "layers/kind: unknown layer kind '{}'", name);
+}
+
+}  // namespace
+
+std::vector<results::LayerRow> layer_rows(const quant::DiscrepancyTable& table) {
+  std::vector<results::LayerRow> rows;
+  for (const quant::LayerDiscrepancy& layer : table) {
+    rows.push_back(with_common_columns<quant::LayerDiscrepancy, results::LayerRow>(layer));
+    rows.back().kind = quant::layer_kind_name(layer.kind);
+  }
+  return rows;
+}
+
+quant::DiscrepancyTable discrepancy_table(const std::vector<results::LayerRow>& rows) {
+  quant::DiscrepancyTable table;
+  for (const results::LayerRow& row : rows) {
+    table.push_back(with_common_columns<results::LayerRow, quant::LayerDiscrepancy>(row));
+    table.back().kind = layer_kind_from_name(row.kind);
+  }
+  return table;
+}
+
+}  // namespace ptqat::runner

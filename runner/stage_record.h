@@ -1,0 +1,20 @@
+#pragma once
+// What the runner writes into a stage's record beyond identity and costs (runner/stage_run.h):
+// the labels reports group runs by, and quant's per-layer table in the recorded form.
+
+#include <string>
+
+#include "quant/discrepancy.h"
+#include "results/results_store.h"
+#include "runner/run_config.h"
+
+namespace ptqat::runner {
+
+/// What a report groups and labels a run of `config` by; `primary_metric` is the task's.
+results::RunLabels record_labels(const RunConfig& config, const std::string& primary_metric);
+
+/// quant's per-layer table as recorded, and back (DataError naming an unknown layer kind).
+std::vector<results::LayerRow> layer_rows(const quant::DiscrepancyTable& table);
+quant::DiscrepancyTable discrepancy_table(const std::vector<results::LayerRow>& rows);
+
+}  // namespace ptqat::runner

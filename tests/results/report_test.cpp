@@ -1,0 +1,207 @@
+#include "results/report.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <iterator>
+
+#include "core/error.h"
+#include "results/report_plots.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::results {
+namespace {
+
+/// What sets a run apart in these tests.
+struct Setting {
+  int64_t seed = 0;
+  std::string method = "ptq";  ///< of the fine-tune: "qat" or "ptqat"
+  double ratio = 0.5;
+  std::string rule = "smallest";
+  std::string task = "detection";
+};
+
+/// A record of `stage` for `setting` with NDS = nds, mAP = nds / 2, labelled as the runner labels
+/// it: the group keys are what runs differing only in their seed share.
+RunRecord record(const Setting& setting, const std::string& stage, double nds,
+                 int64_t trainable = 0) {
+  RunRecord run;
+  run.stage = stage;
+  run.task = setting.task;
+  run.method = stage == "float_train" ? "float" : stage == "calibrate" ? "ptq" : setting.method;
+  const std::string selection =
+      run.method == "ptqat" ? fmt::format("-{}-{}", setting.ratio, setting.rule) : "";
+  run.labels.model = setting.task;
+  run.labels.bits = "W8A8";
+  run.labels.rule = setting.rule;
+  run.labels.freeze_ratio = setting.ratio;
+  run.labels.epochs = 2;
+  run.labels.primary_metric = setting.task == "detection" ? "NDS" : "mIoU";
+  run.labels.float_group = setting.task + "-float";
+  run.labels.calibrate_group = setting.task + "-calibrate";
+  run.labels.fine_tune_group = setting.task + "-" + run.method + selection;
+  const std::string identity = fmt::format("{}-{}-{}-{}", stage, run.labels.fine_tune_group,
+                                           setting.seed, setting.task);
+  run.key = fmt::format("{:016x}", std::hash<std::string>{}(identity));
+  run.metrics = {{"NDS", nds}, {"mAP", nds / 2}};
+  run.trainable_parameters = trainable;
+  run.wall_time_s = 10;
+  run.peak_host_memory_bytes = 512 << 20;
+  for (int64_t i = 0; i < 4; ++i) {
+    LayerRow layer;
+    layer.name = "layer" + std::to_string(i);
+    layer.kind = "conv2d";
+    layer.forward_index = i;
+    layer.discrepancy = 0.1 * static_cast<double>(i + 1);
+    layer.frozen = i >= 2;
+    run.layers.push_back(layer);
+  }
+  return run;
+}
+
+Setting with(int64_t seed, const std::string& method, double ratio = 0.5,
+             const std::string& rule = "smallest") {
+  return {seed, method, ratio, rule, "detection"};
+}
+
+/// Two seeds of float, PTQ, QAT, PTQAT 0.5 smallest; one seed of PTQAT 0.5 largest.
+std::vector<RunRecord> sweep_runs() {
+  std::vector<RunRecord> runs;
+  for (const int64_t seed : {0, 1}) {
+    const double shift = seed == 0 ? 0.0 : 0.02;
+    runs.push_back(record(with(seed, "ptq"), "float_train", 0.40 + shift, 1000));
+    runs.push_back(record(with(seed, "ptq"), "calibrate", 0.30 + shift));
+    runs.push_back(record(with(seed, "qat"), "fine_tune", 0.38 + shift, 1000));
+    runs.push_back(record(with(seed, "ptqat"), "fine_tune", 0.36 + shift, 500));
+  }
+  runs.push_back(record(with(0, "ptqat", 0.5, "largest"), "fine_tune", 0.33, 500));
+  return runs;
+}
+
+TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
+  const std::vector<RunRecord> runs = sweep_runs();
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 2u);  // one comparison, one ablation
+  const ReportTable& comparison = tables[0];
+  EXPECT_EQ(comparison.header[4], "NDS");
+  EXPECT_EQ(comparison.header[6], "Δ NDS vs QAT");
+  ASSERT_EQ(comparison.rows.size(), 5u);  // float, PTQ, QAT, PTQAT largest, PTQAT smallest
+  const auto& float_row = comparison.rows[0];
+  EXPECT_EQ(float_row[0].text, "float");
+  EXPECT_NEAR(float_row[4].stat.mean, 0.41, 1e-12);
+  EXPECT_NEAR(float_row[4].stat.stddev, 0.0141421356, 1e-9);  // sample std of 0.40, 0.42
+  EXPECT_EQ(float_row[4].stat.count, 2u);
+  EXPECT_EQ(comparison.rows[1][0].text, "PTQ");
+  EXPECT_EQ(comparison.rows[1][1].text, "W8A8");
+  EXPECT_EQ(comparison.rows[1][6].text, "-0.0800");  // 0.31 - 0.39
+  EXPECT_EQ(comparison.rows[2][0].text, "full QAT");
+  EXPECT_EQ(comparison.rows[4][3].text, "smallest");
+  EXPECT_EQ(comparison.rows[4][6].text, "-0.0200");
+  EXPECT_EQ(comparison.rows[4][7].stat.mean, 500);
+  EXPECT_EQ(comparison.rows[4].back().text, "2");
+  EXPECT_EQ(comparison.rows[3][3].text, "largest");
+  EXPECT_EQ(comparison.rows[3].back().text, "1");
+
+  const ReportTable& ablation = tables[1];
+  EXPECT_EQ(ablation.header, (std::vector<std::string>{"freeze ratio", "largest", "smallest"}));
+  ASSERT_EQ(ablation.rows.size(), 3u);  // 0 (QAT), 0.5, 1 (PTQ)
+  EXPECT_NEAR(ablation.rows[0][2].stat.mean, 0.39, 1e-12);
+  EXPECT_NEAR(ablation.rows[1][1].stat.mean, 0.33, 1e-12);
+  EXPECT_NEAR(ablation.rows[1][2].stat.mean, 0.37, 1e-12);
+  EXPECT_NEAR(ablation.rows[2][1].stat.mean, 0.31, 1e-12);
+}
+
+TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
+  // One results file of a paper sweep: a detection model and a segmentation model. The
+  // segmentation records carry mIoU only, and are labelled with mIoU as their task's primary
+  // metric.
+  std::vector<RunRecord> runs = sweep_runs();
+  for (const auto& [method, stage, miou] :
+       {std::tuple{"ptq", "float_train", 0.50}, std::tuple{"ptq", "calibrate", 0.40},
+        std::tuple{"qat", "fine_tune", 0.45}, std::tuple{"ptqat", "fine_tune", 0.47}}) {
+    Setting segmentation = with(0, method);
+    segmentation.task = "segmentation";
+    RunRecord run = record(segmentation, stage, 0);
+    run.metrics = {{"mIoU", miou}};
+    runs.push_back(run);
+  }
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 4u);  // per task one comparison and one ablation
+  const auto table_of = [&](const std::string& task) {
+    for (const ReportTable& table : tables) {
+      if (table.kind == ReportTable::Kind::kComparison && table.title.rfind(task, 0) == 0) {
+        return table;
+      }
+    }
+    ADD_FAILURE() << "no table for " << task;
+    return ReportTable{};
+  };
+  const ReportTable seg = table_of("segmentation");
+  EXPECT_EQ(seg.header[4], "mIoU");
+  EXPECT_EQ(seg.header[5], "Δ mIoU vs QAT");
+  ASSERT_EQ(seg.rows.size(), 4u);
+  EXPECT_EQ(seg.rows[3][5].text, "+0.0200");
+  const ReportTable det = table_of("detection");
+  EXPECT_EQ(det.header[4], "NDS");
+  EXPECT_EQ(det.header[5], "mAP");
+  EXPECT_EQ(det.header[6], "Δ NDS vs QAT");
+}
+
+TEST(Report, RunsOnAGpuShowTheirPeakGpuMemory) {
+  std::vector<RunRecord> runs = sweep_runs();
+  const ReportTable on_cpu = report_tables(runs)[0];
+  EXPECT_EQ(std::count(on_cpu.header.begin(), on_cpu.header.end(), "GPU peak MiB"), 0);
+  for (RunRecord& run : runs) run.peak_device_memory_bytes = (run.method == "ptqat" ? 300 : 400) << 20;
+  const ReportTable table = report_tables(runs)[0];
+  const auto column = std::find(table.header.begin(), table.header.end(), "GPU peak MiB") - table.header.begin();
+  ASSERT_LT(static_cast<size_t>(column), table.header.size());
+  EXPECT_EQ(table.header.back(), "seeds");
+  EXPECT_NEAR(table.rows[2][static_cast<size_t>(column)].stat.mean, 400, 1e-9);  // full QAT
+  EXPECT_NEAR(table.rows[4][static_cast<size_t>(column)].stat.mean, 300, 1e-9);  // PTQAT smallest
+}
+
+TEST(Report, RendersMarkdownLatexAndCsv) {
+  const std::vector<ReportTable> tables = report_tables(sweep_runs());
+  const std::string md = render_report(tables, ReportFormat::kMarkdown);
+  EXPECT_NE(md.find("| float | - | - | - | 0.4100 ± 0.0141 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | smallest | 0.3700 ± 0.0141 | 0.1850 ± 0.0071 | "
+                    "-0.0200 | 500 ± 0 | 10.0 ± 0.0 | 512 ± 0 | 2 |"),
+            std::string::npos)
+      << md;
+  const std::string latex = render_report(tables, ReportFormat::kLatex);
+  EXPECT_NE(latex.find("$\\Delta$ NDS vs QAT"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("0.4100 $\\pm$ 0.0141"), std::string::npos) << latex;
+  EXPECT_NE(latex.find("\\bottomrule"), std::string::npos);
+  const std::string csv = render_report(tables, ReportFormat::kCsv);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "table,method,bits,freeze,rule,NDS,NDS std,mAP,mAP std,Δ NDS vs QAT,trainable params,"
+            "trainable params std,wall s,wall s std,peak MiB,peak MiB std,seeds");
+  EXPECT_NE(csv.find(",float,-,-,-,0.41,0.0141421,0.205,"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 rows, no ablation
+  EXPECT_THROW(parse_report_format("html"), ConfigError);
+}
+
+TEST(Report, PlotsArePngFilesDrawnByGnuplot) {
+  ptqat::testing::TempDir dir;
+  const std::vector<RunRecord> runs = sweep_runs();
+  const std::vector<std::string> pngs =
+      write_report_plots(runs, report_tables(runs), dir.file("plots"));
+  ASSERT_EQ(pngs.size(), 4u);  // one ablation, three PTQAT fine-tunes
+  for (const std::string& png : pngs) {
+    std::ifstream file(png, std::ios::binary);
+    char magic[8] = {};
+    file.read(magic, 8);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG") << png;
+    EXPECT_GT(std::filesystem::file_size(png), 2000u) << png;
+  }
+  // The per-layer figure names the setting it shows; its script stays beside it.
+  std::ifstream script(pngs[1].substr(0, pngs[1].size() - 4) + ".gp");
+  const std::string text((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("W8A8 PTQAT freeze 0.5 rule"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ptqat::results

@@ -1,0 +1,158 @@
+// Results files: merging, timestamps, and reading a consolidated file with h5py as docs/results.md
+// shows.
+
+#include "results/results_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/error.h"
+#include "tests/results/example_records.h"
+#include "tests/support/expect_error.h"
+#include "tests/support/temp_dir.h"
+
+namespace ptqat::results {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace ptqat::results::examples;
+
+TEST(ResultsStore, MergeJoinsResultsFilesAndKeepsTheLaterRunOfAKey) {
+  testing::TempDir dir;
+  RunRecord early = float_record();
+  early.finished_at = "2025-01-01T00:00:00Z";
+  early.metrics = {{"loss", 1.0}};
+  RunRecord late = float_record();
+  late.finished_at = "2025-02-01T00:00:00Z";
+  late.metrics = {{"loss", 0.5}};
+  const ResultsStore a(dir.file("a"));
+  a.write(late);
+  a.consolidate(dir.file("a.h5"));
+  const ResultsStore b(dir.file("b"));
+  b.write(early);
+  b.write(evaluate_record());
+  b.consolidate(dir.file("b.h5"));
+
+  const MergeSummary summary = merge_results({dir.file("a.h5"), dir.file("b.h5")},
+                                             dir.file("out/merged.h5"));
+  EXPECT_EQ(summary.runs_read, 3u);
+  EXPECT_EQ(summary.duplicates, 1u);
+  EXPECT_EQ(summary.runs_written, 2u);
+  const std::vector<RunRecord> runs = read_results(dir.file("out/merged.h5"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].metrics.at("loss"), 0.5);  // the later run, though its file came first
+  expect_same(runs[1], evaluate_record());
+}
+
+TEST(ResultsStore, MergeWritesNothingWhenAnInputIsBadOrIsTheOutput) {
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  store.consolidate(dir.file("a.h5"));
+  testing::write_text(dir.path() / "bad.h5", "not hdf5");
+  testing::expect_error<IoError>(
+      [&] { merge_results({dir.file("a.h5"), dir.file("bad.h5")}, dir.file("m.h5")); },
+      {dir.file("bad.h5")});
+  EXPECT_FALSE(fs::exists(dir.file("m.h5")));
+  testing::expect_error<ConfigError>([&] { merge_results({dir.file("a.h5")}, dir.file("a.h5")); },
+                                     {"is one of the inputs"});
+  EXPECT_EQ(read_results(dir.file("a.h5")).size(), 1u);
+}
+
+TEST(ResultsStore, UtcTimestampIsIso8601) {
+  const std::string now = utc_timestamp();
+  ASSERT_EQ(now.size(), 20u) << now;
+  EXPECT_EQ(now[4], '-');
+  EXPECT_EQ(now[10], 'T');
+  EXPECT_EQ(now[19], 'Z');
+}
+
+/// The ```python block of docs/results.md.
+std::string documented_python_example() {
+  std::ifstream in(std::string(PTQAT_SOURCE_DIR) + "/docs/results.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const std::string open = "```python\n";
+  const size_t begin = doc.find(open);
+  EXPECT_NE(begin, std::string::npos) << "docs/results.md has no ```python block";
+  if (begin == std::string::npos) return "";
+  const size_t end = doc.find("```", begin + open.size());
+  return doc.substr(begin + open.size(), end - begin - open.size());
+}
+
+/// A Python that can import h5py: Debian's (scripts/install_deps.sh installs python3-h5py),
+/// else whatever python3 is first on PATH (it may be a pyenv one without h5py); "" if none.
+std::string python_with_h5py() {
+  for (const std::string python : {"/usr/bin/python3", "python3"}) {
+    if (std::system((python + " -c 'import h5py' >/dev/null 2>&1").c_str()) == 0) return python;
+  }
+  return "";
+}
+
+TEST(ResultsStore, TheDocumentedH5pyExampleReadsAConsolidatedFile) {
+  const std::string python = python_with_h5py();
+  if (python.empty()) {
+    GTEST_SKIP() << "python3 with h5py is not installed (Debian: apt-get install python3-h5py)";
+  }
+  testing::TempDir dir;
+  ResultsStore store(dir.path().string());
+  store.write(evaluate_record());
+  RunRecord calibrate = evaluate_record();
+  calibrate.key = kCalibrateKey;
+  calibrate.parent_key = kFloatKey;
+  calibrate.stage = "calibrate";
+  calibrate.method = "ptq";
+  calibrate.trainable_parameters = 0;
+  calibrate.metrics.clear();
+  calibrate.class_names.clear();
+  calibrate.per_class.clear();
+  calibrate.history.clear();
+  calibrate.layers.resize(1);
+  store.write(calibrate);
+  store.write(float_record());
+  store.consolidate(dir.file("results.h5"));
+
+  testing::write_text(dir.path() / "read_results.py", documented_python_example());
+  const std::string output = dir.file("output.txt");
+  const std::string command = python + " " + dir.file("read_results.py") + " " +
+                              dir.file("results.h5") + " >" + output + " 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream in(output);
+  std::stringstream printed;
+  printed << in.rdbuf();
+  ASSERT_EQ(status, 0) << printed.str();
+  // Values by hand from the records above; runs in key order (0123..., 1111..., fedc...).
+  EXPECT_EQ(printed.str(),
+            "format: ptqat-results/1\n"
+            "run 0123456789abcdef0123456789abcdef: stage=float_train task=detection "
+            "method=float parent=-\n"
+            "  config lines: 2\n"
+            "  wall_time_s=0.0 trainable=0 peak_host_memory_bytes=0\n"
+            "  metric loss = 0.7500\n"
+            "run 11111111111111111111111111111111: stage=calibrate task=detection method=ptq "
+            "parent=0123456789abcdef0123456789abcdef\n"
+            "  config lines: 5\n"
+            "  wall_time_s=2096.5 trainable=0 peak_host_memory_bytes=12884901888\n"
+            "  layer backbone.conv1 (conv_bn2d, w4) discrepancy=0.0125 frozen\n"
+            "run fedcba9876543210fedcba9876543210: stage=evaluate task=detection method=ptqat "
+            "parent=11111111111111111111111111111111\n"
+            "  config lines: 5\n"
+            "  wall_time_s=2096.5 trainable=1234567 peak_host_memory_bytes=12884901888\n"
+            "  metric loss = -1.5000\n"
+            "  metric map = 0.3750\n"
+            "  metric nds = 0.5125\n"
+            "  per_class ap: car=0.5000, pedestrian=0.2500\n"
+            "  per_class ate: car=0.1250, pedestrian=1.0000\n"
+            "  layer backbone.conv1 (conv_bn2d, w4) discrepancy=0.0125 frozen\n"
+            "  layer head.cls (linear, w32) discrepancy=2.5e-05 trainable\n"
+            "  layer neck.up (conv_transpose2d, w4) discrepancy=0 trainable\n"
+            "  history loss: 3 points, last 0.5000 at step 300\n"
+            "  history val_nds: 2 points, last 0.5000 at step 2\n");
+}
+}  // namespace
+}  // namespace ptqat::results
