@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
 #include "core/collective.h"
+#include "core/enum_names.h"
 #include "core/error.h"
 #include "core/resources.h"
 #include "core/runtime_config.h"
@@ -31,17 +33,18 @@ namespace {
 
 constexpr std::array<StepVariant, 3> kVariants = {StepVariant::kFloat, StepVariant::kQat,
                                                   StepVariant::kPtqat};
+constexpr core::EnumName<StepVariant> kVariantNames[] = {
+    {StepVariant::kFloat, "float"}, {StepVariant::kQat, "qat"}, {StepVariant::kPtqat, "ptqat"}};
 constexpr uint64_t kSeed = 20240611;
 constexpr double kLearningRate = 1e-4;
 constexpr int64_t kCalibrationBatches = 1;
 constexpr int64_t kMemorySteps = 2;
 
 StepVariant parse_variant(const std::string& name) {
-  for (StepVariant variant : kVariants) {
-    if (name == step_variant_name(variant)) return variant;
-  }
-  PTQAT_FAIL(ConfigError, "bench step --memory-variant: expected float, qat or ptqat, got '{}'",
-             name);
+  const std::optional<StepVariant> variant = core::value_of(name, kVariantNames);
+  PTQAT_CHECK(variant.has_value(), ConfigError,
+              "bench step --memory-variant: expected float, qat or ptqat, got '{}'", name);
+  return *variant;
 }
 
 /// W4 per-channel weights, A8 inputs everywhere (first and last layer too).
@@ -279,16 +282,7 @@ void print_json(const StepBenchOptions& options, int threads,
 }  // namespace
 
 const char* step_variant_name(StepVariant variant) {
-  switch (variant) {
-    case StepVariant::kFloat:
-      return "float";
-    case StepVariant::kQat:
-      return "qat";
-    case StepVariant::kPtqat:
-      return "ptqat";
-  }
-  PTQAT_ASSERT(false, "unknown StepVariant {}", static_cast<int>(variant));
-  return "";
+  return core::name_of(variant, kVariantNames, "StepVariant");
 }
 
 void bench_step(const StepBenchOptions& options, std::ostream& out) {

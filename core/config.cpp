@@ -1,21 +1,16 @@
 #include "core/config.h"
 
+#include "core/enum_names.h"
+
 namespace ptqat::core {
 
 const char* stage_name(Stage stage) {
-  switch (stage) {
-    case Stage::kNone:
-      return "none";
-    case Stage::kFloatTrain:
-      return "float_train";
-    case Stage::kCalibrate:
-      return "calibrate";
-    case Stage::kFineTune:
-      return "fine_tune";
-    case Stage::kEvaluate:
-      return "evaluate";
-  }
-  PTQAT_ASSERT(false, "unknown stage {}", static_cast<int>(stage));
+  static constexpr EnumName<Stage> kNames[] = {{Stage::kNone, "none"},
+                                               {Stage::kFloatTrain, "float_train"},
+                                               {Stage::kCalibrate, "calibrate"},
+                                               {Stage::kFineTune, "fine_tune"},
+                                               {Stage::kEvaluate, "evaluate"}};
+  return name_of(stage, kNames, "Stage");
 }
 
 void ConfigVisitor::section(const char* name, const std::function<void()>& body) {

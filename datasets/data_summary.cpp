@@ -13,6 +13,7 @@
 #include "datasets/nuscenes/npz.h"
 #include "datasets/nuscenes_dataset.h"
 #include "datasets/nuscenes/nuscenes.h"
+#include "datasets/nuscenes/nuscenes_tables.h"
 #include "datasets/nuscenes/occ3d.h"
 #include "datasets/nuscenes/point_cloud_file.h"
 
@@ -104,22 +105,10 @@ void print_data_info(const DataInfoOptions& options, std::ostream& out) {
                      options.dataroot, options.version, nusc.index_seconds(),
                      static_cast<double>(core::peak_rss_bytes()) / (1 << 20));
   out << "tables:\n";
-  const std::pair<const char*, size_t> counts[] = {
-      {"category", t.category.size()},
-      {"attribute", t.attribute.size()},
-      {"visibility", t.visibility.size()},
-      {"instance", t.instance.size()},
-      {"sensor", t.sensor.size()},
-      {"calibrated_sensor", t.calibrated_sensor.size()},
-      {"ego_pose", t.ego_pose.size()},
-      {"log", t.log.size()},
-      {"scene", t.scene.size()},
-      {"sample", t.sample.size()},
-      {"sample_data", t.sample_data.size()},
-      {"sample_annotation", t.sample_annotation.size()},
-      {"map", t.map.size()},
-      {"lidarseg", t.lidarseg.size()}};
-  for (const auto& [name, count] : counts) out << fmt::format("  {:<18} {:>10}\n", name, count);
+  // Every table of the version (lidarseg when the add-on is there).
+  for_each_table(t, [&](const char* name, const auto& records) {
+    out << fmt::format("  {:<18} {:>10}\n", name, records.size());
+  });
 
   std::vector<int64_t> boxes(datasets::kNumDetectionClasses, 0);
   for (size_t a = 0; a < t.sample_annotation.size(); ++a) {

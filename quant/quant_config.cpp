@@ -5,30 +5,21 @@
 #include <limits>
 #include <string_view>
 
+#include "core/enum_names.h"
+
 namespace ptqat::quant {
 
 const char* rule_name(SelectionRule rule) {
-  switch (rule) {
-    case SelectionRule::kSmallest:
-      return "smallest";
-    case SelectionRule::kLargest:
-      return "largest";
-    case SelectionRule::kRandom:
-      return "random";
-  }
-  PTQAT_FAIL(InternalError, "unknown SelectionRule {}", static_cast<int>(rule));
+  static constexpr core::EnumName<SelectionRule> kNames[] = {{SelectionRule::kSmallest, "smallest"},
+                                                             {SelectionRule::kLargest, "largest"},
+                                                             {SelectionRule::kRandom, "random"}};
+  return core::name_of(rule, kNames, "SelectionRule");
 }
 
 const char* method_name(QuantMethod method) {
-  switch (method) {
-    case QuantMethod::kPtq:
-      return "ptq";
-    case QuantMethod::kQat:
-      return "qat";
-    case QuantMethod::kPtqat:
-      return "ptqat";
-  }
-  PTQAT_FAIL(InternalError, "unknown QuantMethod {}", static_cast<int>(method));
+  static constexpr core::EnumName<QuantMethod> kNames[] = {
+      {QuantMethod::kPtq, "ptq"}, {QuantMethod::kQat, "qat"}, {QuantMethod::kPtqat, "ptqat"}};
+  return core::name_of(method, kNames, "QuantMethod");
 }
 
 namespace {

@@ -5,23 +5,23 @@
 #include <limits>
 
 #include "core/autocast.h"
+#include "core/enum_names.h"
 #include "core/error.h"
 
 namespace ptqat::quant {
 
+namespace {
+
+constexpr core::EnumName<LayerKind> kLayerKindNames[] = {
+    {LayerKind::kConv2d, "conv2d"},
+    {LayerKind::kConvBn2d, "conv_bn2d"},
+    {LayerKind::kConvTranspose2d, "conv_transpose2d"},
+    {LayerKind::kLinear, "linear"}};
+
+}  // namespace
+
 const char* layer_kind_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kConv2d:
-      return "conv2d";
-    case LayerKind::kConvBn2d:
-      return "conv_bn2d";
-    case LayerKind::kConvTranspose2d:
-      return "conv_transpose2d";
-    case LayerKind::kLinear:
-      return "linear";
-  }
-  PTQAT_ASSERT(false, "layer_kind_name: unknown kind {}", static_cast<int>(kind));
-  return "";
+  return core::name_of(kind, kLayerKindNames, "LayerKind");
 }
 
 void DiscrepancySums::add(const torch::Tensor& output, const torch::Tensor& reference) {

@@ -108,19 +108,19 @@ TEST_F(SweepCommand, OneGroupOfTwoRanksTrainsEachStageDataParallel) {
 }
 
 TEST_F(SweepCommand, BadSweepsFailWithOneLineNamingThePoint) {
-  ptqat::testing::write_text(dir_.path() / "bad.toml",
-                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
-                                 "/configs/detection/tiny.toml\"\n[grid]\n"
-                                 "\"quant.weight.bits\" = [4, 1]\n");
-  const testing::CliRun bad = testing::ptqat(sweep_args("run", dir_.file("bad.toml")));
+  // A sweep over the tiny detection config with one grid axis.
+  const auto sweep_with_axis = [&](const std::string& name, const std::string& axis) {
+    ptqat::testing::write_text(dir_.path() / name,
+                               "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                   "/configs/detection/tiny.toml\"\n[grid]\n" + axis + "\n");
+    return testing::ptqat(sweep_args("run", dir_.file(name)));
+  };
+  const testing::CliRun bad = sweep_with_axis("bad.toml", "\"quant.weight.bits\" = [4, 1]");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("point quant.weight.bits=1"), std::string::npos) << bad.output;
 
-  ptqat::testing::write_text(dir_.path() / "dirs.toml",
-                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
-                                 "/configs/detection/tiny.toml\"\n[grid]\n"
-                                 "\"output.results\" = [\"a.h5\", \"b.h5\"]\n");
-  const testing::CliRun dirs = testing::ptqat(sweep_args("run", dir_.file("dirs.toml")));
+  const testing::CliRun dirs =
+      sweep_with_axis("dirs.toml", "\"output.results\" = [\"a.h5\", \"b.h5\"]");
   EXPECT_EQ(dirs.exit_code, 1);
   EXPECT_NE(dirs.output.find("one results store"), std::string::npos) << dirs.output;
 
