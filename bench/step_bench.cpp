@@ -9,11 +9,13 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "bench/bev_bench_model.h"
+#include "bench/step_bench_spawn.h"
 #include "core/collective.h"
 #include "core/enum_names.h"
 #include "core/error.h"
@@ -24,8 +26,6 @@
 #include "quant/layer_policy.h"
 #include "quant/quant_config.h"
 #include "quant/selection.h"
-#include "bench/bev_bench_model.h"
-#include "bench/step_bench_spawn.h"
 
 namespace ptqat::bench {
 

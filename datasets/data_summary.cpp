@@ -11,11 +11,11 @@
 #include "datasets/nuscenes/categories.h"
 #include "datasets/nuscenes/lidarseg_file.h"
 #include "datasets/nuscenes/npz.h"
-#include "datasets/nuscenes_dataset.h"
 #include "datasets/nuscenes/nuscenes.h"
 #include "datasets/nuscenes/nuscenes_tables.h"
 #include "datasets/nuscenes/occ3d.h"
 #include "datasets/nuscenes/point_cloud_file.h"
+#include "datasets/nuscenes_dataset.h"
 
 namespace ptqat::datasets {
 

@@ -31,8 +31,8 @@ CoordinationChannel::CoordinationChannel(const MpiCommunicator& world)
 std::pair<int, int> CoordinationChannel::receive_from_any_leader() {
   int value = 0;
   MPI_Request request = MPI_REQUEST_NULL;
-  PTQAT_MPI_CHECK(MPI_Irecv(&value, 1, MPI_INT, MPI_ANY_SOURCE, kToCoordinatorTag,
-                            comm_.handle(), &request));
+  PTQAT_MPI_CHECK(
+      MPI_Irecv(&value, 1, MPI_INT, MPI_ANY_SOURCE, kToCoordinatorTag, comm_.handle(), &request));
   const MPI_Status status = wait_without_spinning(request);
   return {status.MPI_SOURCE, value};
 }

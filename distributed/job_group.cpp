@@ -25,7 +25,8 @@ core::Collective& job_group() {
     if (!mpi_running()) return std::make_unique<core::SingleProcessCollective>();
     // The ranks sharing this node, once, while every rank is here (the split is collective).
     MPI_Comm node = MPI_COMM_NULL;
-    PTQAT_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    PTQAT_MPI_CHECK(
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
     PTQAT_MPI_CHECK(MPI_Comm_rank(node, &local_rank));
     PTQAT_MPI_CHECK(MPI_Comm_free(&node));
     return std::make_unique<MpiCommunicator>(MpiCommunicator::world());

@@ -112,7 +112,8 @@ size_t QuantizableLayer::attach_activation_quantizer(const std::string& name) {
   const QuantConfig defaults;
   attached_names_.push_back(name);
   attached_quantizers_.push_back(register_module(
-      name + "_quantizer", Quantizer(defaults.activation, defaults.activation_observer, defaults.observer, 1)));
+      name + "_quantizer",
+      Quantizer(defaults.activation, defaults.activation_observer, defaults.observer, 1)));
   return attached_quantizers_.size() - 1;
 }
 

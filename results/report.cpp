@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/error.h"
@@ -49,7 +49,8 @@ ReportCell stat(SeedStats value, int decimals = 4) { return {"", true, value, de
 std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
   std::map<std::string, Variant> variants;
   for (const RunRecord& run : runs) {
-    if (run.stage != "float_train" && run.stage != "calibrate" && run.stage != "fine_tune") continue;
+    if (run.stage != "float_train" && run.stage != "calibrate" && run.stage != "fine_tune")
+      continue;
     const RunLabels& labels = run.labels;
     const std::string& key = run.stage == "float_train" ? labels.float_group
                              : run.stage == "calibrate" ? labels.calibrate_group
@@ -71,7 +72,8 @@ std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
 
 /// The metrics of a float model's table: its task's primary metric first, then the other
 /// headline metrics its stages have.
-std::vector<std::string> table_metrics(const Variant& model, const std::vector<const Variant*>& family) {
+std::vector<std::string> table_metrics(const Variant& model,
+                                       const std::vector<const Variant*>& family) {
   std::vector<std::string> metrics = {model.labels.primary_metric};
   for (const std::string& name : kHeadline) {
     const bool present = std::any_of(family.begin(), family.end(), [&](const Variant* variant) {
@@ -124,8 +126,8 @@ struct ComparisonColumns {
   std::vector<std::string> header() const {
     std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
     header.insert(header.end(), metrics.begin(), metrics.end());
-    header.insert(header.end(), {"Δ " + metrics.front() + " vs QAT", "trainable params", "wall s",
-                                 "peak MiB"});
+    header.insert(header.end(),
+                  {"Δ " + metrics.front() + " vs QAT", "trainable params", "wall s", "peak MiB"});
     if (on_gpu) header.emplace_back("GPU peak MiB");
     header.emplace_back("seeds");
     return header;
@@ -139,15 +141,19 @@ struct ComparisonColumns {
     row.push_back(text(delta));
     row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
       return static_cast<double>(run.trainable_parameters);
-    }), 0));
-    row.push_back(stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
+    }),
+                       0));
+    row.push_back(
+        stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
     row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
       return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
-    }), 0));
+    }),
+                       0));
     if (on_gpu) {
       row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
         return static_cast<double>(run.peak_device_memory_bytes) / (1024.0 * 1024.0);
-      }), 0));
+      }),
+                         0));
     }
     row.push_back(text(std::to_string(variant.runs.size())));
     return row;
@@ -166,7 +172,8 @@ CalibrationFamily family_of(const std::map<std::string, Variant>& variants,
   CalibrationFamily family;
   family.calibration = &calibration;
   for (const auto& [key, fine_tune] : variants) {
-    if (fine_tune.stage != "fine_tune" || fine_tune.labels.calibrate_group != calibrate_key) continue;
+    if (fine_tune.stage != "fine_tune" || fine_tune.labels.calibrate_group != calibrate_key)
+      continue;
     if (fine_tune.method == "qat") {
       family.qat = &fine_tune;
     } else {
@@ -251,19 +258,19 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
       const SeedStats reference = family.qat ? family.qat->stat(primary) : SeedStats{};
       table.rows.push_back(columns.row(calibration, "PTQ", bits, "1", "-",
                                        delta_text(calibration.stat(primary), reference)));
-      if (family.qat) table.rows.push_back(columns.row(*family.qat, "full QAT", bits, "0", "-", ""));
+      if (family.qat)
+        table.rows.push_back(columns.row(*family.qat, "full QAT", bits, "0", "-", ""));
       for (const Variant* variant : family.ptqat) {
-        table.rows.push_back(columns.row(*variant, "PTQAT", bits,
-                                         fmt::format("{:g}", variant->labels.freeze_ratio),
-                                         variant->labels.rule,
-                                         delta_text(variant->stat(primary), reference)));
+        table.rows.push_back(
+            columns.row(*variant, "PTQAT", bits, fmt::format("{:g}", variant->labels.freeze_ratio),
+                        variant->labels.rule, delta_text(variant->stat(primary), reference)));
       }
       if (family.ptqat.empty()) continue;
-      ablations.push_back(ablation_table(
-          family,
-          fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
-                      model.labels.model, primary, bits, float_key.substr(0, 8)),
-          primary));
+      ablations.push_back(
+          ablation_table(family,
+                         fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
+                                     model.labels.model, primary, bits, float_key.substr(0, 8)),
+                         primary));
     }
     tables.push_back(std::move(table));
   }
@@ -277,7 +284,8 @@ std::string stat_text(const ReportCell& cell, bool latex) {
   if (cell.stat.count == 0) return "";
   const std::string mean = fmt::format("{:.{}f}", cell.stat.mean, cell.decimals);
   if (cell.stat.count == 1) return mean;
-  return mean + (latex ? " $\\pm$ " : " ± ") + fmt::format("{:.{}f}", cell.stat.stddev, cell.decimals);
+  return mean + (latex ? " $\\pm$ " : " ± ") +
+         fmt::format("{:.{}f}", cell.stat.stddev, cell.decimals);
 }
 
 std::string latex_escape(const std::string& text) {

@@ -206,7 +206,8 @@ namespace {
 /// first could rename its view over the other's newer one.
 class FileLock {
  public:
-  explicit FileLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+  explicit FileLock(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
     PTQAT_CHECK(fd_ >= 0, IoError, "{}: cannot open lock file: {}", path, std::strerror(errno));
     while (::flock(fd_, LOCK_EX) != 0) {
       PTQAT_CHECK(errno == EINTR, IoError, "{}: cannot lock: {}", path, std::strerror(errno));

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-
 namespace ptqat::results {
 
 /// A metric over training: value i was measured at steps[i] (optimizer step or epoch, as the

@@ -14,9 +14,9 @@ namespace {
 
 /// The subcommands, in the order `ptqat --help` lists them (one file each, runner/commands/).
 const std::vector<void (*)(CLI::App&, CommandTable&)> kCommands = {
-    add_config_commands, add_data_commands,   add_bench_commands,  add_train_command,
-    add_quantize_command, add_eval_command,   add_import_command,  add_export_command,
-    add_sweep_command,    add_slurm_command,  add_report_command,  add_results_commands};
+    add_config_commands,  add_data_commands, add_bench_commands, add_train_command,
+    add_quantize_command, add_eval_command,  add_import_command, add_export_command,
+    add_sweep_command,    add_slurm_command, add_report_command, add_results_commands};
 
 std::string version_text() {
   return fmt::format("ptqat {} (git {}), LibTorch {}", ptqat::version(), ptqat::git_revision(),

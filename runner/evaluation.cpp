@@ -9,8 +9,8 @@
 #include "core/error.h"
 #include "core/resources.h"
 #include "core/stage_key.h"
-#include "runner/checkpoint.h"
 #include "distributed/job_group.h"
+#include "runner/checkpoint.h"
 #include "runner/quantization.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
@@ -42,7 +42,8 @@ CheckpointIdentity identify(const EvaluationOptions& options) {
                 "eval: give --checkpoint, or --config to evaluate that config's float model");
     identity.config = load_run_config(options.config_file, options.overrides);
     // The float model trained on train.ranks ranks; 0 means as many as this launch has.
-    if (identity.config.train.ranks == 0) identity.config.train.ranks = distributed::job_group().world_size();
+    if (identity.config.train.ranks == 0)
+      identity.config.train.ranks = distributed::job_group().world_size();
     identity.key = stage_keys(identity.config).float_train;
     identity.path = stage_paths(identity.config, identity.key).checkpoint;
     identity.stage = core::stage_name(core::Stage::kFloatTrain);
@@ -56,8 +57,8 @@ CheckpointIdentity identify(const EvaluationOptions& options) {
                 "{}: the checkpoint stores no run config: pass the one it was trained with "
                 "(--config)",
                 options.checkpoint);
-    identity.config = parse_run_config(stored_config, options.checkpoint + " (stored config)",
-                                       options.overrides);
+    identity.config =
+        parse_run_config(stored_config, options.checkpoint + " (stored config)", options.overrides);
   } else {
     identity.config = load_run_config(options.config_file, options.overrides);
   }
@@ -89,17 +90,20 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::
   CheckpointIdentity identity = identify(options);
   CheckpointModel loaded;
   loaded.method = method_of(identity);
-  loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false, distributed::job_group());
+  loaded.context = std::make_unique<StageContext>(identity.config, /*with_train_split=*/false,
+                                                  distributed::job_group());
   loaded.model = loaded.context->build_model();
   const bool quantized = identity.stage != core::stage_name(core::Stage::kFloatTrain);
   if (quantized) {
     // The checkpoint's quantizer shapes and frozen caches must exist before it loads: configure
     // as its stage did, and freeze its frozen layers with their current weights, which the load
     // then replaces by the checkpoint's cached ones.
-    loaded.layers = configure_quantization(*loaded.context, *loaded.model, loaded.context->first_eval_batch());
+    loaded.layers =
+        configure_quantization(*loaded.context, *loaded.model, loaded.context->first_eval_batch());
     for (const std::string& name : identity.frozen_layers) {
-      const auto found = std::find_if(loaded.layers.begin(), loaded.layers.end(),
-                                      [&](const quant::NamedLayer& layer) { return layer.name == name; });
+      const auto found =
+          std::find_if(loaded.layers.begin(), loaded.layers.end(),
+                       [&](const quant::NamedLayer& layer) { return layer.name == name; });
       PTQAT_CHECK(found != loaded.layers.end(), DataError,
                   "{}: frozen layer '{}' is not a quantizable layer of this model", identity.path,
                   name);
@@ -118,7 +122,8 @@ CheckpointModel load_checkpoint_model(const std::string& checkpoint, const std::
 
 tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream& out) {
   const StageRun run;
-  const CheckpointModel loaded = load_checkpoint_model(options.checkpoint, options.config_file, options.overrides);
+  const CheckpointModel loaded =
+      load_checkpoint_model(options.checkpoint, options.config_file, options.overrides);
   const RunConfig& config = loaded.config;
   const StageContext& context = *loaded.context;
   torch::nn::Module& model = *loaded.model;

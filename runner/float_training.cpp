@@ -2,9 +2,9 @@
 
 #include "core/resources.h"
 #include "runner/stage_context.h"
-#include "runner/training_loop.h"
 #include "runner/stage_keys.h"
 #include "runner/stage_run.h"
+#include "runner/training_loop.h"
 #include "tasks/metrics_text.h"
 
 namespace ptqat::runner {

@@ -12,10 +12,10 @@
 #include "quant/layer_policy.h"
 #include "quant/selection.h"
 #include "runner/checkpoint.h"
-#include "runner/training_loop.h"
 #include "runner/stage_keys.h"
 #include "runner/stage_record.h"
 #include "runner/stage_run.h"
+#include "runner/training_loop.h"
 #include "tasks/metrics_text.h"
 
 namespace ptqat::runner {
@@ -59,17 +59,17 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   core::SingleProcessCollective group;
   quant::calibrate(model, layers, count, forward, group);
   Calibration calibration;
-  calibration.table = quant::measure_discrepancy(model, layers, count, forward,
-                                                 config.quant.discrepancy_mode,
-                                                 config.quant.discrepancy_metric, group);
+  calibration.table =
+      quant::measure_discrepancy(model, layers, count, forward, config.quant.discrepancy_mode,
+                                 config.quant.discrepancy_metric, group);
   calibration.ptq_metrics = context.evaluate(model, {});
 
   TrainingState state;
   state.metadata = stage_metadata(config, keys.calibrate, core::Stage::kCalibrate);
   if (context.writes()) save_model_checkpoint(paths.checkpoint, model, state);
-  results::RunRecord record = run.record(config, keys.calibrate, keys.float_train,
-                                          core::Stage::kCalibrate, "ptq", model,
-                                          calibration.ptq_metrics);
+  results::RunRecord record =
+      run.record(config, keys.calibrate, keys.float_train, core::Stage::kCalibrate, "ptq", model,
+                 calibration.ptq_metrics);
   record.trainable_parameters = 0;
   record.layers = layer_rows(calibration.table);
   publish(context, record);
@@ -93,10 +93,10 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   }
 
   const StageRun run;
-  const quant::LayerSelection selection =
-      quant::select_layers(table, quant::selection_options(quant, static_cast<uint64_t>(config.seed)));
-  const int64_t trainable = quant::apply_selection(model, layers, selection, quant.method,
-                                                   quant.bn_statistics, table);
+  const quant::LayerSelection selection = quant::select_layers(
+      table, quant::selection_options(quant, static_cast<uint64_t>(config.seed)));
+  const int64_t trainable =
+      quant::apply_selection(model, layers, selection, quant.method, quant.bn_statistics, table);
   std::string frozen_layers;
   for (const auto& row : table) {
     if (row.frozen) frozen_layers += row.name + "\n";
@@ -111,8 +111,9 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   std::map<std::string, results::MetricHistory> history;
   const tasks::TaskMetrics best = train_stage(context, model, stage, history, out);
 
-  results::RunRecord record = run.record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
-                                          quant::method_name(quant.method), model, best);
+  results::RunRecord record =
+      run.record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
+                 quant::method_name(quant.method), model, best);
   record.trainable_parameters = trainable;
   record.layers = layer_rows(table);
   record.history = std::move(history);
@@ -155,13 +156,13 @@ tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collec
   load_model_weights(float_paths.checkpoint, *model);
   const std::vector<datasets::Batch> batches =
       context.calibration_batches(config.quant.calibration_batches);
-  PTQAT_CHECK(!batches.empty(), DataError, "quantize: split '{}' of {} has no samples to calibrate on",
-              config.data.train_split, config.data.dataroot);
+  PTQAT_CHECK(!batches.empty(), DataError,
+              "quantize: split '{}' of {} has no samples to calibrate on", config.data.train_split,
+              config.data.dataroot);
   const std::vector<quant::NamedLayer> layers =
       configure_quantization(context, *model, batches.front());
 
-  Calibration calibration =
-      run_calibration_stage(context, *model, layers, batches, keys, out);
+  Calibration calibration = run_calibration_stage(context, *model, layers, batches, keys, out);
   if (config.quant.method == quant::QuantMethod::kPtq) return calibration.ptq_metrics;
   return run_fine_tune_stage(context, *model, layers, std::move(calibration.table), keys, out);
 }

@@ -16,8 +16,8 @@ std::vector<IgnoredField> ignored_fields(const quant::QuantConfig& quant) {
                         q.freeze_ratio = defaults.freeze_ratio;
                       }});
     fields.push_back({"quant.rule", [defaults](quant::QuantConfig& q) { q.rule = defaults.rule; }});
-    fields.push_back(
-        {"quant.freeze_by", [defaults](quant::QuantConfig& q) { q.freeze_by = defaults.freeze_by; }});
+    fields.push_back({"quant.freeze_by",
+                      [defaults](quant::QuantConfig& q) { q.freeze_by = defaults.freeze_by; }});
   }
   if (!ptqat || quant.rule != quant::SelectionRule::kRandom) {
     fields.push_back({"quant.select_seed", [](quant::QuantConfig& q) { q.select_seed = -1; }});

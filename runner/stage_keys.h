@@ -46,7 +46,7 @@ StagePaths stage_paths(const RunConfig& config, const std::string& key);
 /// so `ptqat eval --checkpoint` can rebuild the model a checkpoint belongs to.
 namespace metadata {
 inline constexpr const char* kStageKey = "stage_key";
-inline constexpr const char* kStage = "stage";  ///< core::stage_name()
+inline constexpr const char* kStage = "stage";    ///< core::stage_name()
 inline constexpr const char* kConfig = "config";  ///< the resolved config as TOML
 /// Fine-tune: the frozen layers' names, one per line.
 inline constexpr const char* kFrozenLayers = "frozen_layers";

@@ -10,11 +10,11 @@
 
 #include "core/error.h"
 #include "core/stage_key.h"
-#include "runner/float_training.h"
 #include "distributed/job_group.h"
-#include "runner/quantization.h"
 #include "results/results_listing.h"
 #include "results/results_store.h"
+#include "runner/float_training.h"
+#include "runner/quantization.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
 #include "sweeps/scheduler.h"
@@ -78,12 +78,12 @@ Plan plan_sweep(const SweepOptions& options) {
       plan.results_file = results_path(config.output);
     }
     // One sweep, one store: the scheduler asks one folder what is recorded.
-    PTQAT_CHECK(config.output.dir == plan.output_dir &&
-                    results_path(config.output) == plan.results_file,
-                ConfigError,
-                "{}: point{}: output.dir '{}' differs from the first point's '{}'; a sweep "
-                "writes one results store",
-                spec.path, label, config.output.dir, plan.output_dir);
+    PTQAT_CHECK(
+        config.output.dir == plan.output_dir && results_path(config.output) == plan.results_file,
+        ConfigError,
+        "{}: point{}: output.dir '{}' differs from the first point's '{}'; a sweep "
+        "writes one results store",
+        spec.path, label, config.output.dir, plan.output_dir);
     const StageKeys keys = stage_keys(config);
     plan.graph.add({keys.float_train, "", core::stage_name(core::Stage::kFloatTrain),
                     describe(config, core::Stage::kFloatTrain, axis_keys), i});

@@ -19,11 +19,11 @@ void register_task(tasks::TaskRegistration registration);
 /// Registers a task with an options struct `Options` read from the section [<name>]
 /// (tasks::registration_with_options).
 template <class Options>
-void register_task(std::string name,
-                   std::function<std::unique_ptr<tasks::Task>(const tasks::TaskInputs&,
-                                                              const Options&)>
-                       make) {
-  runner::register_task(tasks::registration_with_options<Options>(std::move(name), std::move(make)));
+void register_task(
+    std::string name,
+    std::function<std::unique_ptr<tasks::Task>(const tasks::TaskInputs&, const Options&)> make) {
+  runner::register_task(
+      tasks::registration_with_options<Options>(std::move(name), std::move(make)));
 }
 
 }  // namespace ptqat::runner

@@ -7,10 +7,10 @@
 #include "core/error.h"
 #include "core/resources.h"
 #include "core/torch_pickle.h"
+#include "distributed/job_group.h"
 #include "quant/quantized_export.h"
 #include "runner/checkpoint.h"
 #include "runner/evaluation.h"
-#include "distributed/job_group.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
 #include "runner/stage_run.h"
@@ -36,7 +36,7 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
   const StageContext context(config, /*with_train_split=*/false, distributed::job_group());
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
   quant::load_float_state(*model, core::read_torch_state_dict(options.torch_file), mapping,
-                            options.torch_file);
+                          options.torch_file);
 
   const std::string key = stage_keys(config).float_train;
   const tasks::TaskMetrics metrics = context.evaluate(*model, {});
@@ -51,7 +51,8 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
       run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, metrics);
   // The validation history of a trained float model, as one point: the imported weights.
   if (metrics.has_ground_truth) {
-    record.history["val_" + metrics.primary] = results::MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
+    record.history["val_" + metrics.primary] =
+        results::MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
   }
   publish(context, record);
   out << fmt::format("imported {} as float model {}: {}\ncheckpoint: {}\n", options.torch_file, key,
@@ -66,7 +67,8 @@ void run_torch_export(const TorchExportOptions& options, std::ostream& out) {
   if (!loaded.context->writes()) return;
   if (!options.torch_file.empty()) {
     const quant::NameMapping mapping = named_mapping(options.mapping, loaded.config);
-    core::write_torch_state_dict(options.torch_file, quant::mapped_float_state(*loaded.model, mapping));
+    core::write_torch_state_dict(options.torch_file,
+                                 quant::mapped_float_state(*loaded.model, mapping));
     out << fmt::format("float weights of {} ({} model): {}\n", loaded.path, loaded.method,
                        options.torch_file);
   }

@@ -47,9 +47,9 @@ void OptimizerConfig::visit_fields(core::ConfigVisitor& v, core::Stage stage) {
           grad_clip_norm, RealRange{0.0, 1e9});
   v.field({"eval_every_epochs", "evaluate every this many epochs; 0 = after the last", stage},
           eval_every_epochs, IntRange{0, 100000});
-  v.field({"ranks", "data-parallel ranks (global batch = batch_size x ranks); 0 = as launched",
-           stage},
-          ranks, IntRange{0, 1 << 20});
+  v.field(
+      {"ranks", "data-parallel ranks (global batch = batch_size x ranks); 0 = as launched", stage},
+      ranks, IntRange{0, 1 << 20});
   v.field({"sync_batchnorm", "BatchNorm statistics over all ranks (SyncBatchNorm)", stage},
           sync_batchnorm);
   v.choice({"mixed_precision", "none, or bf16: CUDA autocast for the forward (fake-quant in fp32)",

@@ -19,7 +19,8 @@ namespace ptqat::runner {
 
 tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
                                const TrainingStage& stage,
-                               std::map<std::string, results::MetricHistory>& history, std::ostream& out) {
+                               std::map<std::string, results::MetricHistory>& history,
+                               std::ostream& out) {
   const RunConfig& config = context.config();
   const OptimizerConfig& settings = *stage.optimizer;
   const StagePaths& paths = stage.paths;
@@ -81,8 +82,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
       }();
       const double loss_value = loss.total.item<double>();
       PTQAT_CHECK(std::isfinite(loss_value), Error,
-                  "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name,
-                  loss_value, epoch + 1, step_in_epoch + 1);
+                  "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name, loss_value,
+                  epoch + 1, step_in_epoch + 1);
       loss.total.backward();
       if (gradients) gradients->average_gradients();
       if (settings.grad_clip_norm > 0) {
@@ -103,8 +104,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
           save_checkpoint(paths.last_checkpoint, model, optimizer, resume_point);
         }
         group.barrier();
-        PTQAT_FAIL(core::Preempted, "{}: stopped at epoch {} step {}; resume point {}",
-                   stage.name, epoch + 1, step_in_epoch, paths.last_checkpoint);
+        PTQAT_FAIL(core::Preempted, "{}: stopped at epoch {} step {}; resume point {}", stage.name,
+                   epoch + 1, step_in_epoch, paths.last_checkpoint);
       }
     }
     progress.finish();

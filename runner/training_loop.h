@@ -34,6 +34,7 @@ struct TrainingStage {
 /// returns the best checkpoint's metrics; `model` then holds the best checkpoint's weights.
 tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
                                const TrainingStage& stage,
-                               std::map<std::string, results::MetricHistory>& history, std::ostream& out);
+                               std::map<std::string, results::MetricHistory>& history,
+                               std::ostream& out);
 
 }  // namespace ptqat::runner

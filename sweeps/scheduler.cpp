@@ -44,7 +44,8 @@ std::vector<bool> recorded_on_rank0(const StageGraph& graph,
   }
   world.broadcast(flags, 0);
   std::vector<bool> done(graph.nodes().size());
-  for (size_t i = 0; i < done.size(); ++i) done[i] = flags[static_cast<int64_t>(i)].item<uint8_t>() != 0;
+  for (size_t i = 0; i < done.size(); ++i)
+    done[i] = flags[static_cast<int64_t>(i)].item<uint8_t>() != 0;
   return done;
 }
 
@@ -62,8 +63,13 @@ class Coordinator {
  public:
   Coordinator(const StageGraph& graph, std::vector<bool> done, int ranks_per_group, int groups,
               CoordinationChannel& channel, std::ostream& log)
-      : graph_(graph), done_(std::move(done)), running_(done_.size(), false),
-        ranks_per_group_(ranks_per_group), groups_(groups), channel_(channel), log_(log) {}
+      : graph_(graph),
+        done_(std::move(done)),
+        running_(done_.size(), false),
+        ranks_per_group_(ranks_per_group),
+        groups_(groups),
+        channel_(channel),
+        log_(log) {}
 
   void serve() {
     int released = 0;
@@ -73,7 +79,8 @@ class Coordinator {
       // Stop handing out stages once preemption is asked for: here, or in a group that stopped.
       stopping_ = stopping_ || finished == kPreemptedReport || core::preemption_requested();
       if (finished == kPreemptedReport) {
-        log_ << fmt::format("group {} stopped its stage for preemption\n", leader / ranks_per_group_)
+        log_ << fmt::format("group {} stopped its stage for preemption\n",
+                            leader / ranks_per_group_)
              << std::flush;
       } else if (finished != kNoneLeft) {
         done_[static_cast<size_t>(finished)] = true;
@@ -219,7 +226,8 @@ ScheduleSummary run_graph(const StageGraph& graph,
   }
 
   PTQAT_CHECK(distributed::several_threads_may_call_mpi(), DistError,
-              "sweep: {} groups of ranks need an MPI with THREAD_MULTIPLE support for the coordinator on rank 0 "
+              "sweep: {} groups of ranks need an MPI with THREAD_MULTIPLE support for the "
+              "coordinator on rank 0 "
               "(docs/sweeps.md); this MPI provides less. Set ranks_per_run to the number of ranks",
               groups);
   CoordinationChannel channel(world);

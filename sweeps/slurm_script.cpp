@@ -43,7 +43,8 @@ void replace_all(std::string& text, const std::string& placeholder, const std::s
 
 std::string slurm_script_path(const SlurmOptions& options) {
   return fs::absolute(options.script.empty()
-                          ? fs::path("slurm") / (fs::path(options.sweep_file).stem().string() + ".sbatch")
+                          ? fs::path("slurm") /
+                                (fs::path(options.sweep_file).stem().string() + ".sbatch")
                           : fs::path(options.script))
       .string();
 }
@@ -59,7 +60,7 @@ std::string slurm_script(const SlurmOptions& options, const std::string& ptqat,
   PTQAT_CHECK(options.nodes >= 1 && options.gpus_per_node >= 0 && options.ranks_per_node >= 0 &&
                   options.cpus_per_rank >= 0,
               ConfigError, "--nodes must be >= 1 and the per-node counts >= 0");
-  const int ranks_per_node = options.ranks_per_node > 0   ? options.ranks_per_node
+  const int ranks_per_node = options.ranks_per_node > 0  ? options.ranks_per_node
                              : options.gpus_per_node > 0 ? options.gpus_per_node
                                                          : 1;
   const int ranks = options.nodes * ranks_per_node;
@@ -71,8 +72,10 @@ std::string slurm_script(const SlurmOptions& options, const std::string& ptqat,
   const fs::path script = slurm_script_path(options);
   std::string args;
   if (!options.out.empty()) args += " --out " + shell_quote(fs::absolute(options.out).string());
-  for (const std::string& assignment : options.overrides) args += " --set " + shell_quote(assignment);
-  if (options.cpus_per_rank > 0) args += fmt::format(" --set runtime.threads={}", options.cpus_per_rank);
+  for (const std::string& assignment : options.overrides)
+    args += " --set " + shell_quote(assignment);
+  if (options.cpus_per_rank > 0)
+    args += fmt::format(" --set runtime.threads={}", options.cpus_per_rank);
 
   std::string text = kSweepBatchTemplate;
   replace_all(text, "{{SCRIPT}}", shell_quote(script.string()));

@@ -12,18 +12,18 @@ namespace ptqat::sweeps {
 struct SlurmOptions {
   std::string sweep_file;
   int nodes = 1;
-  int gpus_per_node = 0;       ///< one rank per GPU; 0: a CPU job
-  int ranks_per_node = 0;      ///< 0: gpus_per_node, or 1 on CPU
-  int cpus_per_rank = 0;       ///< --cpus-per-task and runtime.threads; 0: Slurm's default
-  std::string time;            ///< Slurm's --time: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]
-  std::string partition;       ///< empty: the cluster's default
+  int gpus_per_node = 0;          ///< one rank per GPU; 0: a CPU job
+  int ranks_per_node = 0;         ///< 0: gpus_per_node, or 1 on CPU
+  int cpus_per_rank = 0;          ///< --cpus-per-task and runtime.threads; 0: Slurm's default
+  std::string time;               ///< Slurm's --time: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]
+  std::string partition;          ///< empty: the cluster's default
   std::string launcher = "srun";  ///< "srun" (PMIx) or "mpirun" (Open MPI reads the allocation)
   std::string srun_mpi = "pmix";  ///< srun --mpi=...
-  int signal_lead_s = 300;     ///< USR1 this long before the time limit
-  std::string script;          ///< where to write; empty: slurm/<sweep name>.sbatch
-  std::string out;             ///< the sweep's --out
+  int signal_lead_s = 300;        ///< USR1 this long before the time limit
+  std::string script;             ///< where to write; empty: slurm/<sweep name>.sbatch
+  std::string out;                ///< the sweep's --out
   std::vector<std::string> overrides;  ///< the sweep's --set
-  bool submit = false;         ///< run sbatch on the script
+  bool submit = false;                 ///< run sbatch on the script
 };
 
 /// The batch script for `options`, running `ptqat` (an absolute path) in `workdir`.

@@ -50,8 +50,7 @@ struct TaskRegistration {
   std::function<void(const TaskInputs&)> validate;
   /// The checkpoint names of another code base's model of this task (`ptqat import|export
   /// --mapping <convention>`), or nullopt for a convention the task does not know. Optional.
-  std::function<std::optional<quant::NameMapping>(const std::string& convention,
-                                                  const TaskInputs&)>
+  std::function<std::optional<quant::NameMapping>(const std::string& convention, const TaskInputs&)>
       checkpoint_names;
 };
 

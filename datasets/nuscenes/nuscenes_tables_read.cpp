@@ -110,7 +110,9 @@ std::vector<Token> get_tokens(od::value& value, const Context& context) {
 void parse_value(od::value& v, Token& out, const Context& c) { out = get_token(v, c); }
 void parse_value(od::value& v, std::string& out, const Context& c) { out = get_string(v, c); }
 void parse_value(od::value& v, int64_t& out, const Context& c) { out = get_int(v, c); }
-void parse_value(od::value& v, int& out, const Context& c) { out = static_cast<int>(get_int(v, c)); }
+void parse_value(od::value& v, int& out, const Context& c) {
+  out = static_cast<int>(get_int(v, c));
+}
 void parse_value(od::value& v, bool& out, const Context& c) { out = get_bool(v, c); }
 template <size_t N>
 void parse_value(od::value& v, std::array<double, N>& out, const Context& c) {
@@ -120,7 +122,9 @@ void parse_value(od::value& v, std::array<double, N>& out, const Context& c) {
 void parse_value(od::value& v, std::vector<double>& out, const Context& c) {
   append_numbers(v, c, out);
 }
-void parse_value(od::value& v, std::vector<Token>& out, const Context& c) { out = get_tokens(v, c); }
+void parse_value(od::value& v, std::vector<Token>& out, const Context& c) {
+  out = get_tokens(v, c);
+}
 
 /// One field of a table: its JSON key and how to store it into a record.
 template <class Record>
@@ -131,14 +135,16 @@ struct Field {
 
 template <class Record, class Member>
 Field<Record> field_of(std::string_view name, Member Record::*member) {
-  return {name, [member](od::value& v, Record& r, const Context& c) { parse_value(v, r.*member, c); }};
+  return {name,
+          [member](od::value& v, Record& r, const Context& c) { parse_value(v, r.*member, c); }};
 }
 
 /// The fields of `Record`'s table (Note [table schema]).
 template <class Record>
 std::vector<Field<Record>> schema_fields() {
   std::vector<Field<Record>> fields;
-  Record::fields([&](std::string_view name, auto member) { fields.push_back(field_of(name, member)); });
+  Record::fields(
+      [&](std::string_view name, auto member) { fields.push_back(field_of(name, member)); });
   return fields;
 }
 

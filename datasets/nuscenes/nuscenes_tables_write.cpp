@@ -46,7 +46,8 @@ void write_table(const std::string& version_dir, const std::string& table,
   out << "[\n";
   for (size_t i = 0; i < records.size(); ++i) {
     Json json = Json::object();
-    Record::fields([&](const char* name, auto member) { json[name] = to_json(records[i].*member); });
+    Record::fields(
+        [&](const char* name, auto member) { json[name] = to_json(records[i].*member); });
     if constexpr (std::is_same_v<Record, CategoryRecord>) {
       if (has_lidarseg) json["index"] = records[i].index;  // Note [table schema]
     }

@@ -14,9 +14,9 @@
 
 #include "core/error.h"
 #include "core/resources.h"
+#include "datasets/geometry.h"
 #include "datasets/nuscenes/binary_file.h"
 #include "datasets/nuscenes/categories.h"
-#include "datasets/geometry.h"
 #include "datasets/nuscenes/lidarseg_file.h"
 #include "datasets/nuscenes/nuscenes_tables.h"
 #include "datasets/nuscenes/occ3d.h"
@@ -157,8 +157,7 @@ void annotate_objects(const SynthScene& scene, const SceneSpec& spec, double tim
       const Eigen::Vector3d centre = global_to_sensor.apply(
           Eigen::Vector3d(ann.translation[0], ann.translation[1], ann.translation[2]));
       const Eigen::Quaterniond rotation = global_to_sensor.rotation * to_eigen(ann.rotation);
-      ann.num_lidar_pts =
-          points_in_box(points, centre, box.wlh, rotation).sum().item<int64_t>();
+      ann.num_lidar_pts = points_in_box(points, centre, box.wlh, rotation).sum().item<int64_t>();
     } else {
       ann.num_lidar_pts = estimated_points(box.wlh, distance);
     }
@@ -206,9 +205,9 @@ void write_keyframe_labels(const SynthScene& scene, const SceneSpec& spec, doubl
     origins.push_back(to_ego.translation);
   }
   const Occ3dLabels occupancy = make_occupancy(scene, time, endpoints, origins);
-  write_occ3d_labels(
-      spec.out + "/gts/" + scene.name + "/" + sample_token.hex() + "/labels.npz", occupancy,
-      /*compress=*/true);
+  write_occ3d_labels(spec.out + "/gts/" + scene.name + "/" + sample_token.hex() + "/labels.npz",
+                     occupancy,
+                     /*compress=*/true);
 }
 
 /// Writes scene `s`'s sensor files and returns its records (log, calibrated_sensor, scene,
@@ -298,7 +297,8 @@ Tables generate_scene(int64_t s, const SceneSpec& spec) {
       sample.next_token = k + 1 < spec.samples_per_scene ? sample_tokens[k + 1] : Token{};
       t.sample.push_back(sample);
 
-      annotate_objects(scene, spec, time, points, sensor_to_global, sample.token, tokens, tracks, t);
+      annotate_objects(scene, spec, time, points, sensor_to_global, sample.token, tokens, tracks,
+                       t);
       if (spec.sensors) {
         write_keyframe_labels(scene, spec, time, data.token, sample.token, labels, ego_to_global,
                               recent, t);

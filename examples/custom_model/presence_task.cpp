@@ -1,10 +1,10 @@
 #include "presence_task.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <array>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/error.h"
@@ -25,9 +25,9 @@ class PresenceNetImpl : public torch::nn::Module {
   PresenceNetImpl(const ptqat::datasets::PillarConfig& pillars, int64_t channels)
       : grid_x_(pillars.grid_x()), grid_y_(pillars.grid_y()) {
     namespace nn = torch::nn;
-    pfn_ = register_module("pfn", ptqat::tasks::bev::PillarFeatureNet(
-                                      ptqat::tasks::bev::kPillarPointFeatures,
-                                      std::vector<int64_t>{channels}, 1e-3, 0.01));
+    pfn_ = register_module(
+        "pfn", ptqat::tasks::bev::PillarFeatureNet(ptqat::tasks::bev::kPillarPointFeatures,
+                                                   std::vector<int64_t>{channels}, 1e-3, 0.01));
     const auto conv = [&](int64_t in, int64_t out) {
       return ptqat::quant::QConvBn2d(nn::Conv2dOptions(in, out, 3).stride(2).padding(1).bias(false),
                                      nn::BatchNorm2dOptions(out).eps(1e-3).momentum(0.01));
@@ -65,7 +65,8 @@ PresenceNetImpl& as_presence(torch::nn::Module& model) {
 /// sensor (in x and y).
 torch::Tensor present_classes(const ptqat::datasets::Batch& batch, double radius) {
   const torch::Tensor near = batch.boxes.slice(2, 0, 2).norm(2, 2) <= radius;  // [B, M]
-  const torch::Tensor labels = torch::where(near, batch.box_labels, torch::full_like(batch.box_labels, -1));
+  const torch::Tensor labels =
+      torch::where(near, batch.box_labels, torch::full_like(batch.box_labels, -1));
   torch::Tensor present = torch::zeros({batch.size(), kNumDetectionClasses + 1}, torch::kFloat32);
   present.scatter_(1, (labels + 1).clamp_min(0), 1.0);  // column 0 collects the padding
   return present.slice(1, 1);
@@ -111,10 +112,11 @@ class PresenceEvaluation final : public ptqat::tasks::Evaluation {
     metrics.scalars["mBA"] = sum / kNumDetectionClasses;
     metrics.scalars["accuracy"] = total > 0 ? correct / total : 0.0;
     metrics.per_class["BA"] = balanced;
-    metrics.json = nlohmann::ordered_json{{"mBA", metrics.scalars["mBA"]},
-                                          {"accuracy", metrics.scalars["accuracy"]},
-                                          {"per_class_BA", per_class}}
-                       .dump(2);
+    metrics.json = nlohmann::ordered_json{
+        {"mBA", metrics.scalars["mBA"]},
+        {"accuracy", metrics.scalars["accuracy"]},
+        {"per_class_BA",
+         per_class}}.dump(2);
     return metrics;
   }
 
@@ -156,7 +158,8 @@ class PresenceTask final : public ptqat::tasks::Task {
                               const ptqat::datasets::Batch& batch) const override {
     const torch::Tensor logits = as_presence(model).forward(batch);
     ptqat::tasks::StepLoss loss;
-    loss.total = torch::binary_cross_entropy_with_logits(logits, present_classes(batch, options_.radius).to(logits.device()));
+    loss.total = torch::binary_cross_entropy_with_logits(
+        logits, present_classes(batch, options_.radius).to(logits.device()));
     loss.parts["bce"] = loss.total.detach();
     return loss;
   }
@@ -176,8 +179,9 @@ void PresenceOptions::visit(ptqat::core::ConfigVisitor& v) {
   using ptqat::core::Stage;
   v.field({"channels", "width of the pillar net and the convolutions", Stage::kFloatTrain},
           channels, ptqat::core::IntRange{4, 512});
-  v.field({"radius", "a class is present when one of its boxes is this close (m)", Stage::kFloatTrain},
-          radius, ptqat::core::RealRange{0.0, 200.0, true});
+  v.field(
+      {"radius", "a class is present when one of its boxes is this close (m)", Stage::kFloatTrain},
+      radius, ptqat::core::RealRange{0.0, 200.0, true});
   v.field({"threshold", "probability above which a class counts as present", Stage::kEvaluate},
           threshold, ptqat::core::RealRange{0.0, 1.0});
 }

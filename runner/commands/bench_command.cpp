@@ -22,8 +22,9 @@ void add_loader(CLI::App& group, CommandTable& table) {
   };
   auto command = std::make_shared<LoaderCommand>();
   CLI::App* loader = group.add_subcommand(
-      "loader", "samples/s of the training loader (read, aggregate sweeps, augment, pillarize, "
-                "collate)");
+      "loader",
+      "samples/s of the training loader (read, aggregate sweeps, augment, pillarize, "
+      "collate)");
   loader->add_option("file", command->config, "TOML run config");
   loader->add_option("--set", command->overrides, "override a key (repeatable)");
   loader->add_option("--batches", command->batches, "batches to load; 0 = one epoch")
@@ -31,9 +32,10 @@ void add_loader(CLI::App& group, CommandTable& table) {
       ->check(CLI::NonNegativeNumber);
   table.push_back({loader, [command](std::ostream& out) {
                      const RunConfig config = load_run_config(command->config, command->overrides);
-                     bench::bench_loader({config.data, config.loader, config.pillars, config.augment,
-                                          config.runtime.threads, static_cast<uint64_t>(config.seed)},
-                                         command->batches, out);
+                     bench::bench_loader(
+                         {config.data, config.loader, config.pillars, config.augment,
+                          config.runtime.threads, static_cast<uint64_t>(config.seed)},
+                         command->batches, out);
                    }});
 }
 

@@ -4,7 +4,6 @@
 // options to state that its action owns, and registers what runs when it is chosen.
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <ostream>
 #include <vector>

@@ -23,7 +23,8 @@ void add_config_commands(CLI::App& app, CommandTable& table) {
   show->add_option("--set", show_options->overrides,
                    "override a key: --set data.nsweeps=5 (repeatable)");
   table.push_back({show, [show_options](std::ostream& out) {
-                     out << resolved_toml(load_run_config(show_options->file, show_options->overrides));
+                     out << resolved_toml(
+                         load_run_config(show_options->file, show_options->overrides));
                    }});
 
   CLI::App* keys = config->add_subcommand("keys",

@@ -19,23 +19,27 @@ namespace {
 struct GtDatabaseOptions {
   std::string config_file;  ///< the run config whose data.* (train split, sweeps, frame, lidarseg)
   std::vector<std::string> overrides;
-  std::string out;          ///< the database file to write
-  int64_t min_points = 5;   ///< objects with fewer points inside their box are left out
+  std::string out;         ///< the database file to write
+  int64_t min_points = 5;  ///< objects with fewer points inside their box are left out
 };
 
 /// Builds the database of the config's training split and writes it; prints objects per class.
 void build_gt_database_command(const GtDatabaseOptions& options, std::ostream& out) {
   const RunConfig config = load_run_config(options.config_file, options.overrides);
   const core::Stopwatch stopwatch;
-  const auto index = std::make_shared<const datasets::NuScenes>(config.data.dataroot, config.data.version);
+  const auto index =
+      std::make_shared<const datasets::NuScenes>(config.data.dataroot, config.data.version);
   const datasets::NuScenesDataset train(index, config.data.train_split, config.data);
-  const datasets::GroundTruthDatabase database = datasets::build_gt_database(train, options.min_points);
+  const datasets::GroundTruthDatabase database =
+      datasets::build_gt_database(train, options.min_points);
   datasets::write_gt_database(database, options.out);
-  out << fmt::format("{}: {} objects, {} points from {} samples of {} ({} sweeps, {} frame) in {:.1f} s\n",
-                     options.out, database.objects.size(), database.points.size(0), train.size(),
-                     config.data.train_split, database.nsweeps, database.frame, stopwatch.seconds());
+  out << fmt::format(
+      "{}: {} objects, {} points from {} samples of {} ({} sweeps, {} frame) in {:.1f} s\n",
+      options.out, database.objects.size(), database.points.size(0), train.size(),
+      config.data.train_split, database.nsweeps, database.frame, stopwatch.seconds());
   for (size_t c = 0; c < database.by_class.size(); ++c) {
-    out << fmt::format("  {:<22} {:>7}\n", datasets::kDetectionNames[c], database.by_class[c].size());
+    out << fmt::format("  {:<22} {:>7}\n", datasets::kDetectionNames[c],
+                       database.by_class[c].size());
   }
 }
 
@@ -51,7 +55,8 @@ void add_info(CLI::App& data, CommandTable& table) {
   info->add_option("--occupancy-dir", options->occupancy_dir,
                    "Occ3D gts folder relative to the dataroot")
       ->capture_default_str();
-  table.push_back({info, [options](std::ostream& out) { datasets::print_data_info(*options, out); }});
+  table.push_back(
+      {info, [options](std::ostream& out) { datasets::print_data_info(*options, out); }});
 }
 
 void add_synth(CLI::App& data, CommandTable& table) {
@@ -76,7 +81,8 @@ void add_synth(CLI::App& data, CommandTable& table) {
   synth->add_option("--version", options.version, "version folder name")->capture_default_str();
   synth->add_flag("--tables-only", options.tables_only, "write the tables only, no sensor files");
   table.push_back({synth, [command](std::ostream& out) {
-                     const auto summary = datasets::write_synth_dataset(command->options, command->out);
+                     const auto summary =
+                         datasets::write_synth_dataset(command->options, command->out);
                      out << fmt::format(
                          "wrote {}: {} scenes, {} samples, {} sample_data, {} annotations in "
                          "{:.1f} s ({:.1f} samples/s)\n",
@@ -91,7 +97,8 @@ void add_inspect(CLI::App& data, CommandTable& table) {
   CLI::App* inspect =
       data.add_subcommand("inspect", "summarise one .pcd.bin, _lidarseg.bin or .npz file");
   inspect->add_option("file", *file, "the file")->required();
-  table.push_back({inspect, [file](std::ostream& out) { datasets::print_data_file_summary(*file, out); }});
+  table.push_back(
+      {inspect, [file](std::ostream& out) { datasets::print_data_file_summary(*file, out); }});
 }
 
 void add_gtdb(CLI::App& data, CommandTable& table) {
@@ -103,7 +110,8 @@ void add_gtdb(CLI::App& data, CommandTable& table) {
   gtdb->add_option("--out", options->out, "the database file to write (HDF5)")->required();
   gtdb->add_option("--min-points", options->min_points, "leave out objects with fewer points")
       ->capture_default_str();
-  table.push_back({gtdb, [options](std::ostream& out) { build_gt_database_command(*options, out); }});
+  table.push_back(
+      {gtdb, [options](std::ostream& out) { build_gt_database_command(*options, out); }});
 }
 
 }  // namespace

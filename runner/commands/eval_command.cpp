@@ -11,8 +11,7 @@ namespace ptqat::runner {
 void add_eval_command(CLI::App& app, CommandTable& table) {
   auto options = std::make_shared<EvaluationOptions>();
   CLI::App* eval = app.add_subcommand(
-      "eval",
-      "evaluate a checkpoint (default: the config's float model) with the official metric");
+      "eval", "evaluate a checkpoint (default: the config's float model) with the official metric");
   eval->add_option("--checkpoint", options->checkpoint,
                    "a stage's .pt; its stored config is used unless --config is given");
   eval->add_option("--config", options->config_file, "TOML run config");

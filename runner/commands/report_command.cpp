@@ -23,17 +23,17 @@ void add_report_command(CLI::App& app, CommandTable& table) {
   report->add_option("file", command->file, "results.h5")->required();
   report->add_option("--format", command->format, "md, latex or csv")->capture_default_str();
   report->add_option("--plots", command->plots, "also draw the figures as PNG into this folder");
-  table.push_back({report, [command](std::ostream& out) {
-                     const results::ReportFormat format = results::parse_report_format(command->format);
-                     const std::vector<results::RunRecord> runs = results::read_results(command->file);
-                     const std::vector<results::ReportTable> tables = results::report_tables(runs);
-                     out << results::render_report(tables, format);
-                     if (command->plots.empty()) return;
-                     for (const std::string& png :
-                          results::write_report_plots(runs, tables, command->plots)) {
-                       out << "plot: " << png << "\n";
-                     }
-                   }});
+  table.push_back(
+      {report, [command](std::ostream& out) {
+         const results::ReportFormat format = results::parse_report_format(command->format);
+         const std::vector<results::RunRecord> runs = results::read_results(command->file);
+         const std::vector<results::ReportTable> tables = results::report_tables(runs);
+         out << results::render_report(tables, format);
+         if (command->plots.empty()) return;
+         for (const std::string& png : results::write_report_plots(runs, tables, command->plots)) {
+           out << "plot: " << png << "\n";
+         }
+       }});
 }
 
 }  // namespace ptqat::runner

@@ -46,8 +46,8 @@ void add_results_commands(CLI::App& app, CommandTable& table) {
                      out << fmt::format(
                          "merged {} runs of {} files into {}: {} stages ({} duplicates, the "
                          "latest kept)\n",
-                         merged.runs_read, merge->inputs.size(), merge->output,
-                         merged.runs_written, merged.duplicates);
+                         merged.runs_read, merge->inputs.size(), merge->output, merged.runs_written,
+                         merged.duplicates);
                    }});
 }
 

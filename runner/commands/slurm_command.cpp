@@ -33,7 +33,8 @@ void run_slurm(const sweeps::SlurmOptions& options, std::ostream& out) {
   PTQAT_CHECK(pipe != nullptr, IoError, "cannot run sbatch");
   std::string reply;
   std::array<char, 512> buffer{};
-  while (const size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) reply.append(buffer.data(), n);
+  while (const size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
+    reply.append(buffer.data(), n);
   const int status = pclose(pipe);
   while (!reply.empty() && reply.back() == '\n') reply.pop_back();
   PTQAT_CHECK(status == 0, IoError, "sbatch {} failed: {}", script, reply);
@@ -56,11 +57,13 @@ void add_slurm_command(CLI::App& app, CommandTable& table) {
                     "cores per rank: --cpus-per-task and runtime.threads");
   slurm->add_option("--time", options->time, "time limit (HH:MM:SS, D-HH:MM, ...)")->required();
   slurm->add_option("--partition", options->partition, "partition");
-  slurm->add_option("--launcher", options->launcher, "srun (PMIx) or mpirun")->capture_default_str();
+  slurm->add_option("--launcher", options->launcher, "srun (PMIx) or mpirun")
+      ->capture_default_str();
   slurm->add_option("--srun-mpi", options->srun_mpi, "srun --mpi plugin (srun --mpi=list)")
       ->capture_default_str();
-  slurm->add_option("--signal-lead", options->signal_lead_s,
-                    "seconds before the time limit to checkpoint and requeue")
+  slurm
+      ->add_option("--signal-lead", options->signal_lead_s,
+                   "seconds before the time limit to checkpoint and requeue")
       ->capture_default_str();
   slurm->add_option("--script", options->script, "where to write (default slurm/<sweep>.sbatch)");
   slurm->add_option("--out", options->out, "the sweep's results file");

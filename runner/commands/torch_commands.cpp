@@ -15,8 +15,9 @@ void add_import_command(CLI::App& app, CommandTable& table) {
   import->add_option("--config", options->config_file, "TOML run config")->required();
   import->add_option("--set", options->overrides, "override a key (repeatable)");
   import->add_option("--torch", options->torch_file, "the torch.save'd checkpoint")->required();
-  import->add_option("--mapping", options->mapping,
-                     "names: none (ptqat's), mmdet3d (CenterPoint), or a JSON {ptqat: theirs}")
+  import
+      ->add_option("--mapping", options->mapping,
+                   "names: none (ptqat's), mmdet3d (CenterPoint), or a JSON {ptqat: theirs}")
       ->capture_default_str();
   table.push_back({import, [options](std::ostream& out) { run_torch_import(*options, out); }});
 }
@@ -34,7 +35,8 @@ void add_export_command(CLI::App& app, CommandTable& table) {
       ->capture_default_str();
   export_command->add_option("--quantized", options->quantized_file,
                              "write integer weights, scales and zero points here (HDF5)");
-  table.push_back({export_command, [options](std::ostream& out) { run_torch_export(*options, out); }});
+  table.push_back(
+      {export_command, [options](std::ostream& out) { run_torch_export(*options, out); }});
 }
 
 }  // namespace ptqat::runner

@@ -1,8 +1,8 @@
 #pragma once
-// The configuration of the detection model (config sections "model" for the shared BEV network, "detection" for the head): CenterPoint (Yin et al.
-// 2021) on PointPillars, with the sizes of mmdet3d's centerpoint_02pillar_second_secfpn_nus
-// preset as defaults. Smaller models (tests, demos) are the same network with other values:
-// every size is a field.
+// The configuration of the detection model (config sections "model" for the shared BEV network,
+// "detection" for the head): CenterPoint (Yin et al. 2021) on PointPillars, with the sizes of
+// mmdet3d's centerpoint_02pillar_second_secfpn_nus preset as defaults. Smaller models (tests,
+// demos) are the same network with other values: every size is a field.
 
 #include <cstdint>
 #include <string>

@@ -5,8 +5,8 @@ namespace ptqat::tasks::segmentation {
 void SegmentationConfig::visit(core::ConfigVisitor& v) {
   using core::IntRange;
   using core::Stage;
-  v.field({"point_channels", "width of the per-point encoder", Stage::kFloatTrain},
-          point_channels, IntRange{1, 4096});
+  v.field({"point_channels", "width of the per-point encoder", Stage::kFloatTrain}, point_channels,
+          IntRange{1, 4096});
   v.field({"hidden_channels", "hidden width of the per-point classifier", Stage::kFloatTrain},
           hidden_channels, IntRange{1, 4096});
   v.choice({"class_weights",

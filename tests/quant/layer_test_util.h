@@ -48,7 +48,8 @@ Plain plain_copy(const torch::Tensor& weight, const torch::Tensor& bias, const O
 /// on `x` and the same weight gradient, then clears both gradients.
 template <class Holder, class Plain>
 void expect_same_forward_and_weight_grad(Holder& layer, Plain& plain,
-                                         const torch::Tensor& layer_weight, const torch::Tensor& x) {
+                                         const torch::Tensor& layer_weight,
+                                         const torch::Tensor& x) {
   const torch::Tensor y = layer->forward(x);
   const torch::Tensor expected = plain->forward(x);
   EXPECT_TRUE(torch::equal(y, expected));

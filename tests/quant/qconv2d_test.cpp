@@ -24,7 +24,8 @@ TEST(QConv2d, FloatModeIsTorchConv2d) {
   torch::manual_seed(1);
   for (const auto& options : geometries()) {
     QConv2d layer(options);
-    nn::Conv2d plain = test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
+    nn::Conv2d plain =
+        test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);
@@ -40,7 +41,8 @@ TEST(QConv2d, QuantizeModeIsTheConvolutionOfFakeQuantizedInputAndWeight) {
     QConv2d layer(options);
     const torch::Tensor x = torch::randn({2, 4, 9, 8});
     test::calibrate_layer(layer, x);
-    nn::Conv2d plain = test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
+    nn::Conv2d plain =
+        test::plain_copy<nn::Conv2d>(layer->conv->weight, layer->conv->bias, options);
     torch::Tensor qweight;
     {
       torch::NoGradGuard no_grad;

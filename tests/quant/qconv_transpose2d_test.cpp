@@ -25,7 +25,8 @@ TEST(QConvTranspose2d, FloatModeIsTorchConvTranspose2d) {
   torch::manual_seed(1);
   for (const auto& options : geometries()) {
     QConvTranspose2d layer(options);
-    nn::ConvTranspose2d plain = test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
+    nn::ConvTranspose2d plain =
+        test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);
@@ -53,7 +54,8 @@ TEST(QConvTranspose2d, QuantizeModeIsTheTransposedConvolutionOfFakeQuantizedTens
     QConvTranspose2d layer(options);
     const torch::Tensor x = torch::randn({2, 4, 5, 6});
     test::calibrate_layer(layer, x);
-    nn::ConvTranspose2d plain = test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
+    nn::ConvTranspose2d plain =
+        test::plain_copy<nn::ConvTranspose2d>(layer->conv->weight, layer->conv->bias, options);
     {
       torch::NoGradGuard no_grad;
       plain->weight.copy_(test::reference_fake_quantize(layer->weight_quantizer(), plain->weight));

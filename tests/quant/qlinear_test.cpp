@@ -14,7 +14,8 @@ TEST(QLinear, FloatModeIsTorchLinear) {
   torch::manual_seed(1);
   for (const auto& options : {nn::LinearOptions(5, 3), nn::LinearOptions(5, 3).bias(false)}) {
     QLinear layer(options);
-    nn::Linear plain = test::plain_copy<nn::Linear>(layer->linear->weight, layer->linear->bias, options);
+    nn::Linear plain =
+        test::plain_copy<nn::Linear>(layer->linear->weight, layer->linear->bias, options);
     for (bool training : {true, false}) {
       layer->train(training);
       plain->train(training);

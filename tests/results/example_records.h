@@ -14,7 +14,7 @@ inline const std::string kCalibrateKey = "11111111111111111111111111111111";
 inline const std::string kEvaluateKey = "fedcba9876543210fedcba9876543210";
 
 inline LayerRow layer(std::string name, std::string kind, int64_t index, int64_t parameters,
-               bool keep_float, double discrepancy, bool frozen) {
+                      bool keep_float, double discrepancy, bool frozen) {
   LayerRow row;
   row.name = std::move(name);
   row.kind = std::move(kind);
@@ -55,8 +55,15 @@ inline RunRecord evaluate_record() {
   };
   record.history = {{"loss", {{100, 200, 300}, {2.0, 1.0, 0.5}}},
                     {"val_nds", {{1, 2}, {0.25, 0.5}}}};
-  record.labels = {"detection, transformer encoder", "W4A8", "random(3)", 0.375, 20, "NDS",
-                   "float-group", "calibrate-group", "fine-tune-group"};
+  record.labels = {"detection, transformer encoder",
+                   "W4A8",
+                   "random(3)",
+                   0.375,
+                   20,
+                   "NDS",
+                   "float-group",
+                   "calibrate-group",
+                   "fine-tune-group"};
   return record;
 }
 

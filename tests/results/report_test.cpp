@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iterator>
 
 #include "core/error.h"
@@ -43,8 +43,8 @@ RunRecord record(const Setting& setting, const std::string& stage, double nds,
   run.labels.float_group = setting.task + "-float";
   run.labels.calibrate_group = setting.task + "-calibrate";
   run.labels.fine_tune_group = setting.task + "-" + run.method + selection;
-  const std::string identity = fmt::format("{}-{}-{}-{}", stage, run.labels.fine_tune_group,
-                                           setting.seed, setting.task);
+  const std::string identity =
+      fmt::format("{}-{}-{}-{}", stage, run.labels.fine_tune_group, setting.seed, setting.task);
   run.key = fmt::format("{:016x}", std::hash<std::string>{}(identity));
   run.metrics = {{"NDS", nds}, {"mAP", nds / 2}};
   run.trainable_parameters = trainable;
@@ -154,9 +154,11 @@ TEST(Report, RunsOnAGpuShowTheirPeakGpuMemory) {
   std::vector<RunRecord> runs = sweep_runs();
   const ReportTable on_cpu = report_tables(runs)[0];
   EXPECT_EQ(std::count(on_cpu.header.begin(), on_cpu.header.end(), "GPU peak MiB"), 0);
-  for (RunRecord& run : runs) run.peak_device_memory_bytes = (run.method == "ptqat" ? 300 : 400) << 20;
+  for (RunRecord& run : runs)
+    run.peak_device_memory_bytes = (run.method == "ptqat" ? 300 : 400) << 20;
   const ReportTable table = report_tables(runs)[0];
-  const auto column = std::find(table.header.begin(), table.header.end(), "GPU peak MiB") - table.header.begin();
+  const auto column =
+      std::find(table.header.begin(), table.header.end(), "GPU peak MiB") - table.header.begin();
   ASSERT_LT(static_cast<size_t>(column), table.header.size());
   EXPECT_EQ(table.header.back(), "seeds");
   EXPECT_NEAR(table.rows[2][static_cast<size_t>(column)].stat.mean, 400, 1e-9);  // full QAT
@@ -199,7 +201,8 @@ TEST(Report, PlotsArePngFilesDrawnByGnuplot) {
   }
   // The per-layer figure names the setting it shows; its script stays beside it.
   std::ifstream script(pngs[1].substr(0, pngs[1].size() - 4) + ".gp");
-  const std::string text((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
+  const std::string text((std::istreambuf_iterator<char>(script)),
+                         std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("W8A8 PTQAT freeze 0.5 rule"), std::string::npos) << text;
 }
 

@@ -1,8 +1,6 @@
 // Results files: merging, timestamps, and reading a consolidated file with h5py as docs/results.md
 // shows.
 
-#include "results/results_store.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -11,6 +9,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "results/results_store.h"
 #include "tests/results/example_records.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
@@ -37,8 +36,8 @@ TEST(ResultsStore, MergeJoinsResultsFilesAndKeepsTheLaterRunOfAKey) {
   b.write(evaluate_record());
   b.consolidate(dir.file("b.h5"));
 
-  const MergeSummary summary = merge_results({dir.file("a.h5"), dir.file("b.h5")},
-                                             dir.file("out/merged.h5"));
+  const MergeSummary summary =
+      merge_results({dir.file("a.h5"), dir.file("b.h5")}, dir.file("out/merged.h5"));
   EXPECT_EQ(summary.runs_read, 3u);
   EXPECT_EQ(summary.duplicates, 1u);
   EXPECT_EQ(summary.runs_written, 2u);
@@ -55,7 +54,9 @@ TEST(ResultsStore, MergeWritesNothingWhenAnInputIsBadOrIsTheOutput) {
   store.consolidate(dir.file("a.h5"));
   testing::write_text(dir.path() / "bad.h5", "not hdf5");
   testing::expect_error<IoError>(
-      [&] { merge_results({dir.file("a.h5"), dir.file("bad.h5")}, dir.file("m.h5")); },
+      [&] {
+        merge_results({dir.file("a.h5"), dir.file("bad.h5")}, dir.file("m.h5"));
+      },
       {dir.file("bad.h5")});
   EXPECT_FALSE(fs::exists(dir.file("m.h5")));
   testing::expect_error<ConfigError>([&] { merge_results({dir.file("a.h5")}, dir.file("a.h5")); },

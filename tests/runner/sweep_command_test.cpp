@@ -27,7 +27,8 @@ class SweepCommand : public ::testing::Test {
   }
   static std::map<std::string, results::RunRecord> by_key(const std::string& results) {
     std::map<std::string, results::RunRecord> runs;
-    for (results::RunRecord& run : results::read_results(results)) runs.emplace(run.key, std::move(run));
+    for (results::RunRecord& run : results::read_results(results))
+      runs.emplace(run.key, std::move(run));
     return runs;
   }
   ptqat::testing::TempDir dir_;
@@ -37,8 +38,9 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
   const testing::CliRun dry = testing::ptqat(sweep_args("run") + " --dry-run");
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("12 points"), std::string::npos) << dry.output;
-  EXPECT_NE(dry.output.find("9 stages (2 calibrate, 6 fine_tune, 1 float_train); 0 recorded, 9 to run"),
-            std::string::npos)
+  EXPECT_NE(
+      dry.output.find("9 stages (2 calibrate, 6 fine_tune, 1 float_train); 0 recorded, 9 to run"),
+      std::string::npos)
       << dry.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.file("run/results.h5")));
 
@@ -53,8 +55,8 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
       EXPECT_EQ(runs.count(run.parent_key), 1u) << key;
     }
   }
-  EXPECT_EQ(per_stage, (std::map<std::string, int>{{"float_train", 1}, {"calibrate", 2},
-                                                   {"fine_tune", 6}}));
+  EXPECT_EQ(per_stage,
+            (std::map<std::string, int>{{"float_train", 1}, {"calibrate", 2}, {"fine_tune", 6}}));
   // Each stage's own report is in its log.
   for (const auto& [key, run] : runs) {
     EXPECT_TRUE(std::filesystem::exists(dir_.file("run/logs/" + key + ".log"))) << key;
@@ -68,9 +70,9 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
 
 TEST_F(SweepCommand, TwoGroupsOfOneRankShareTheWorkAndMatchOneProcess) {
   ASSERT_EQ(testing::ptqat(sweep_args("alone")).exit_code, 0);
-  const testing::CliRun sweep = testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " +
-                                                     PTQAT_EXECUTABLE + " " + sweep_args("mpi") +
-                                                     " --out " + dir_.file("mpi.h5"));
+  const testing::CliRun sweep =
+      testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " +
+                           sweep_args("mpi") + " --out " + dir_.file("mpi.h5"));
   ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
   EXPECT_NE(sweep.output.find("(group 0)"), std::string::npos) << sweep.output;
   EXPECT_NE(sweep.output.find("(group 1)"), std::string::npos) << sweep.output;
@@ -110,9 +112,9 @@ TEST_F(SweepCommand, OneGroupOfTwoRanksTrainsEachStageDataParallel) {
 TEST_F(SweepCommand, BadSweepsFailWithOneLineNamingThePoint) {
   // A sweep over the tiny detection config with one grid axis.
   const auto sweep_with_axis = [&](const std::string& name, const std::string& axis) {
-    ptqat::testing::write_text(dir_.path() / name,
-                               "base = \"" + std::string(PTQAT_SOURCE_DIR) +
-                                   "/configs/detection/tiny.toml\"\n[grid]\n" + axis + "\n");
+    ptqat::testing::write_text(dir_.path() / name, "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                                       "/configs/detection/tiny.toml\"\n[grid]\n" +
+                                                       axis + "\n");
     return testing::ptqat(sweep_args("run", dir_.file(name)));
   };
   const testing::CliRun bad = sweep_with_axis("bad.toml", "\"quant.weight.bits\" = [4, 1]");
@@ -124,9 +126,9 @@ TEST_F(SweepCommand, BadSweepsFailWithOneLineNamingThePoint) {
   EXPECT_EQ(dirs.exit_code, 1);
   EXPECT_NE(dirs.output.find("one results store"), std::string::npos) << dirs.output;
 
-  const testing::CliRun uneven = testing::run_command(
-      std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " + sweep_args("run") +
-      " --set quant.calibration_batches=1 --dry-run");
+  const testing::CliRun uneven =
+      testing::run_command(std::string(PTQAT_MPIEXEC) + " -np 2 " + PTQAT_EXECUTABLE + " " +
+                           sweep_args("run") + " --set quant.calibration_batches=1 --dry-run");
   EXPECT_EQ(uneven.exit_code, 0) << uneven.output;  // a dry run needs no groups
 }
 

@@ -1,17 +1,17 @@
 // Every shipped run config builds its task and model; task-specific config errors name the key;
 // a registered task is configured and built like a built-in one.
 
-#include "runner/task_plugins.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <utility>
 
 #include "core/error.h"
 #include "quant/layer_discovery.h"
 #include "quant/qlinear.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
+#include "runner/task_plugins.h"
 #include "tests/support/expect_error.h"
 
 namespace ptqat::runner {
@@ -38,12 +38,14 @@ TEST(TaskRegistry, EveryShippedConfigBuildsItsModel) {
 
 TEST(TaskRegistry, OccupancyNeedsTheEgoFrameAndOcc3dGrid) {
   const std::string tiny = kConfigs + "/occupancy/tiny.toml";
-  expect_error<ConfigError>([&] { make_task(load_run_config(tiny, {"data.frame=lidar"}), nullptr); },
-                            {"data.frame: expected \"ego\"", "got \"lidar\""});
+  expect_error<ConfigError>(
+      [&] { make_task(load_run_config(tiny, {"data.frame=lidar"}), nullptr); },
+      {"data.frame: expected \"ego\"", "got \"lidar\""});
   expect_error<ConfigError>(
       [&] {
-        make_task(load_run_config(tiny, {"pillars.point_range=[-51.2, -51.2, -1, 51.2, 51.2, 5.4]"}),
-                  nullptr);
+        make_task(
+            load_run_config(tiny, {"pillars.point_range=[-51.2, -51.2, -1, 51.2, 51.2, 5.4]"}),
+            nullptr);
       },
       {"pillars.point_range: expected x and y over Occ3D's grid [-40, 40] m"});
 }
@@ -101,11 +103,13 @@ TEST(TaskRegistry, ARegisteredTaskIsConfiguredKeyedAndBuiltLikeABuiltInOne) {
   ASSERT_EQ(layers.size(), 1u);
   EXPECT_EQ(layers[0].layer->folded_weight().size(0), 8);
   // The options are config fields: resolved, range-checked, in the stage key.
-  EXPECT_NE(resolved_toml(config).find("[toy]\nwidth = 8"), std::string::npos) << resolved_toml(config);
+  EXPECT_NE(resolved_toml(config).find("[toy]\nwidth = 8"), std::string::npos)
+      << resolved_toml(config);
   const RunConfig wider = parse_run_config("task = \"toy\"\n[toy]\nwidth = 9\n", "toy.toml", {});
   EXPECT_NE(stage_keys(config).float_train, stage_keys(wider).float_train);
-  expect_error<ConfigError>([] { parse_run_config("task = \"toy\"\n[toy]\nwidth = 0\n", "t.toml", {}); },
-                            {"t.toml", "toy.width: expected an integer in [1, 64], got 0"});
+  expect_error<ConfigError>(
+      [] { parse_run_config("task = \"toy\"\n[toy]\nwidth = 0\n", "t.toml", {}); },
+      {"t.toml", "toy.width: expected an integer in [1, 64], got 0"});
   expect_error<ConfigError>([] { parse_run_config("task = \"toys\"\n", "t.toml", {}); },
                             {"task: expected one of [detection, segmentation, occupancy, toy]"});
 }
@@ -115,13 +119,17 @@ TEST(TaskRegistry, NamesMustBeFreeAndWellFormed) {
   const auto maker = [](const tasks::TaskInputs&) {
     return std::unique_ptr<tasks::Task>(std::make_unique<ToyTask>(1));
   };
-  expect_error<ConfigError>([&] { register_task({"toy", maker, {}, {}, {}}); },
-                            {"task 'toy' is registered already"});
-  expect_error<ConfigError>([&] { register_task({"detection", maker, {}, {}, {}}); },
-                            {"task 'detection' is registered already"});
-  expect_error<ConfigError>([&] { register_task({"quant", maker, {}, {}, {}}); }, {"'quant' is taken"});
-  expect_error<ConfigError>([&] { register_task({"My-Task", maker, {}, {}, {}}); },
-                            {"task name 'My-Task': expected lower-case letters"});
+  const std::pair<const char*, const char*> refused[] = {
+      {"toy", "task 'toy' is registered already"},
+      {"detection", "task 'detection' is registered already"},
+      {"quant", "'quant' is taken"},
+      {"My-Task", "task name 'My-Task': expected lower-case letters"}};
+  for (const auto& [name, message] : refused) {
+    tasks::TaskRegistration registration;
+    registration.name = name;
+    registration.make = maker;
+    expect_error<ConfigError>([&] { runner::register_task(registration); }, {message});
+  }
 }
 
 }  // namespace

@@ -89,9 +89,9 @@ TEST(Scheduler, TwoGroupsOfOneRankShareTheStagesAndEachWaitsForItsParent) {
   const StageGraph graph = two_level_graph();
   RankLog log;
   std::ostringstream progress;
-  const ScheduleSummary summary =
-      run_graph(graph, [](const std::string&) { return false; }, /*ranks_per_run=*/1,
-                logging_runner(log), progress);
+  const ScheduleSummary summary = run_graph(
+      graph, [](const std::string&) { return false; }, /*ranks_per_run=*/1, logging_runner(log),
+      progress);
   EXPECT_EQ(summary.run, 5u);
   EXPECT_EQ(summary.skipped, 0u);
   if (!log.keys.empty()) EXPECT_EQ(log.group_size, 1);
@@ -118,8 +118,9 @@ TEST(Scheduler, RanksPerRunThatDoesNotDivideTheJobIsAnErrorOnEveryRank) {
   RankLog log;
   std::ostringstream progress;
   try {
-    run_graph(graph, [](const std::string&) { return false; }, /*ranks_per_run=*/3,
-              logging_runner(log), progress);
+    run_graph(
+        graph, [](const std::string&) { return false; }, /*ranks_per_run=*/3, logging_runner(log),
+        progress);
     ADD_FAILURE() << "expected a DistError";
   } catch (const DistError& error) {
     EXPECT_NE(std::string(error.what()).find("ranks_per_run = 3 does not divide the 2 ranks"),

@@ -11,8 +11,8 @@
 
 #include "datasets/augment.h"
 #include "datasets/batch.h"
-#include "datasets/loader.h"
 #include "datasets/data_config.h"
+#include "datasets/loader.h"
 #include "datasets/nuscenes/nuscenes.h"
 #include "datasets/nuscenes_dataset.h"
 #include "datasets/pillars.h"

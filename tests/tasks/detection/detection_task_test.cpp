@@ -11,9 +11,9 @@
 #include "datasets/nuscenes_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/detection/submission_json.h"
-#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tasks/detection/tiny_centerpoint.h"
+#include "tests/tasks/task_test_util.h"
 
 namespace ptqat::tasks::detection {
 namespace {

@@ -9,13 +9,13 @@
 
 #include "datasets/loader.h"
 #include "datasets/nuscenes/npz.h"
-#include "datasets/nuscenes_dataset.h"
 #include "datasets/nuscenes/occ3d.h"
+#include "datasets/nuscenes_dataset.h"
 #include "datasets/synth/synth_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/occupancy/occ3d_metric.h"
-#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
+#include "tests/tasks/task_test_util.h"
 
 namespace ptqat::tasks::occupancy {
 namespace {
@@ -98,10 +98,10 @@ double occupied_share(const datasets::Sample& sample) {
   const torch::Tensor ix = ((points.select(1, 0) + 40) / 0.4).floor().to(torch::kInt64);
   const torch::Tensor iy = ((points.select(1, 1) + 40) / 0.4).floor().to(torch::kInt64);
   const torch::Tensor iz = ((points.select(1, 2) + 1) / 0.4).floor().to(torch::kInt64);
-  const torch::Tensor inside = (ix >= 0) & (ix < 200) & (iy >= 0) & (iy < 200) & (iz >= 0) &
-                               (iz < 16);
-  const torch::Tensor labels = sample.occ_semantics.index(
-      {ix.index({inside}), iy.index({inside}), iz.index({inside})});
+  const torch::Tensor inside =
+      (ix >= 0) & (ix < 200) & (iy >= 0) & (iy < 200) & (iz >= 0) & (iz < 16);
+  const torch::Tensor labels =
+      sample.occ_semantics.index({ix.index({inside}), iy.index({inside}), iz.index({inside})});
   return (labels != datasets::kOccFreeClass).to(torch::kDouble).mean().item<double>();
 }
 

@@ -8,14 +8,14 @@
 
 #include <filesystem>
 
-#include "datasets/nuscenes/lidarseg_file.h"
 #include "datasets/loader.h"
+#include "datasets/nuscenes/lidarseg_file.h"
 #include "datasets/nuscenes_dataset.h"
 #include "quant/layer_discovery.h"
 #include "tasks/segmentation/lidarseg_metric.h"
-#include "tests/tasks/task_test_util.h"
 #include "tests/support/temp_dir.h"
 #include "tests/tasks/detection/tiny_centerpoint.h"
+#include "tests/tasks/task_test_util.h"
 
 namespace ptqat::tasks::segmentation {
 namespace {
@@ -27,8 +27,8 @@ struct GoldenTask : task_tests::GoldenSplit {
     head.point_channels = 8;
     head.hidden_channels = 16;
     task = std::make_unique<SegmentationTask>(detection::testing::tiny_config().bev, head,
-                                              detection::testing::tiny_pillars(), index,
-                                              "mini_val", "mini_val");
+                                              detection::testing::tiny_pillars(), index, "mini_val",
+                                              "mini_val");
   }
 
   std::vector<datasets::Batch> batches() const {
