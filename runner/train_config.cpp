@@ -82,4 +82,20 @@ torch::optim::AdamWOptions adamw_options(const OptimizerConfig& config) {
       .weight_decay(config.weight_decay);
 }
 
+std::vector<torch::optim::OptimizerParamGroup> adamw_param_groups(
+    const std::vector<torch::Tensor>& parameters, const OptimizerConfig& config) {
+  std::vector<torch::Tensor> decayed, not_decayed;
+  for (const torch::Tensor& parameter : parameters) {
+    (parameter.dim() >= 2 ? decayed : not_decayed).push_back(parameter);
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (auto* group : {&decayed, &not_decayed}) {
+    if (group->empty()) continue;
+    auto options = std::make_unique<torch::optim::AdamWOptions>(adamw_options(config));
+    if (group == &not_decayed) options->weight_decay(0.0);
+    groups.emplace_back(*group, std::move(options));
+  }
+  return groups;
+}
+
 }  // namespace ptqat::runner

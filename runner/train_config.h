@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -76,5 +77,13 @@ void validate(const FineTuneConfig& config);
 /// AdamW options for `config`: lr and beta1 are the schedule's step-0 values (apply() rewrites
 /// them each step), beta2 0.999, eps 1e-8, the configured weight decay.
 torch::optim::AdamWOptions adamw_options(const OptimizerConfig& config);
+
+/// The trainable parameters of a stage as AdamW parameter groups: weights (two or more
+/// dimensions) decay with config.weight_decay; biases, normalisation parameters and LSQ scales
+/// (one dimension or none) do not, as standard training recipes (timm, mmdetection's
+/// norm_decay_mult = 0) do. Both groups take adamw_options(config) otherwise; an empty group is
+/// left out.
+std::vector<torch::optim::OptimizerParamGroup> adamw_param_groups(
+    const std::vector<torch::Tensor>& parameters, const OptimizerConfig& config);
 
 }  // namespace ptqat::runner

@@ -29,7 +29,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   for (const auto& parameter : model.parameters()) {
     if (parameter.requires_grad()) parameters.push_back(parameter);
   }
-  torch::optim::AdamW optimizer(parameters, adamw_options(settings));
+  torch::optim::AdamW optimizer(adamw_param_groups(parameters, settings), adamw_options(settings));
   // Data parallel: each rank trains on its shard of every epoch (the loader seeds augmentation
   // per rank), gradients are averaged over the ranks before each step.
   core::Collective& group = context.group();
