@@ -186,7 +186,7 @@ std::vector<std::string> ResultsStore::keys() const {
   PTQAT_CHECK(!error, IoError, "{}: cannot list the records: {}", records_dir_, error.message());
   for (const fs::directory_entry& entry : entries) {
     const std::string name = entry.path().filename().string();
-    if (name.empty() || name[0] == '.') continue;  // hidden, e.g. NFS's .nfsXXXX
+    if (name.empty() || name[0] == '.') continue;  // hidden, e.g. NFS's .nfs<hex>
     if (name.find(kRecordTemporaryMarker) != std::string::npos) continue;
     const std::string key =
         ends_with(name, kRecordSuffix) ? name.substr(0, name.size() - 3) : std::string();

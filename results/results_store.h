@@ -111,7 +111,8 @@ class ResultsStore {
   RunRecord read(const std::string& key) const;
 
   /// Keys of the published records, sorted. DataError naming any file in records/ that is
-  /// neither a record nor a temporary (hidden files, e.g. NFS's .nfsXXXX, are ignored).
+  /// neither a record nor a temporary (hidden files are ignored, such as the .nfs<hex> files NFS
+  /// keeps for open deleted files).
   std::vector<std::string> keys() const;
 
   /// Rebuilds `results_path` (typically <dir>/results.h5) from every record, each validated by
