@@ -86,7 +86,9 @@ struct QuantConfig {
   std::vector<std::string> overrides;
 
   DiscrepancyMode discrepancy_mode = DiscrepancyMode::kIsolated;
-  DiscrepancyMetric discrepancy_metric = DiscrepancyMetric::kMse;
+  /// Scale-free by default: MSE grows with a layer's output magnitude, so that it ranks layers
+  /// by their scale rather than by their quantization error (docs/quantization.md).
+  DiscrepancyMetric discrepancy_metric = DiscrepancyMetric::kNmse;
 
   QuantMethod method = QuantMethod::kPtqat;
   double freeze_ratio = 0.5;

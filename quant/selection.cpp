@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <random>
 #include <unordered_set>
 
@@ -10,20 +9,22 @@ namespace ptqat::quant {
 
 namespace {
 
-/// Row indices of `table` ordered by forward index (the row order is the caller's; the rule order
-/// must not depend on it).
-std::vector<size_t> rows_by_forward_index(const DiscrepancyTable& table) {
-  std::vector<size_t> order(table.size());
-  std::iota(order.begin(), order.end(), size_t{0});
+/// Indices of the ranked rows of `table` ordered by forward index (the row order is the caller's;
+/// the rule order must not depend on it).
+std::vector<size_t> ranked_rows_by_forward_index(const DiscrepancyTable& table) {
+  std::vector<size_t> order;
+  for (size_t row = 0; row < table.size(); ++row) {
+    if (table[row].ranked) order.push_back(row);
+  }
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return table[a].forward_index < table[b].forward_index;
   });
   return order;
 }
 
-/// The order in which PTQAT freezes rows: the first rows of it are frozen.
+/// The order in which PTQAT freezes the ranked rows: the first rows of it are frozen.
 std::vector<size_t> freeze_order(const DiscrepancyTable& table, const SelectionOptions& options) {
-  std::vector<size_t> order = rows_by_forward_index(table);
+  std::vector<size_t> order = ranked_rows_by_forward_index(table);
   switch (options.rule) {
     case SelectionRule::kSmallest:
       // Freeze the largest discrepancies first: the smallest ones stay trainable.
@@ -76,7 +77,9 @@ LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptio
 
   LayerSelection selection;
   selection.frozen.assign(table.size(), false);
-  for (const LayerDiscrepancy& row : table) selection.total_parameters += row.parameters;
+  for (const LayerDiscrepancy& row : table) {
+    if (row.ranked) selection.total_parameters += row.parameters;
+  }
 
   auto freeze = [&](size_t row) {
     selection.frozen[row] = true;
@@ -94,11 +97,12 @@ LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptio
       break;
   }
 
-  PTQAT_CHECK(!table.empty(), Error,
-              "layer selection: method ptqat needs at least one quantizable layer, the "
-              "discrepancy table is empty");
   const std::vector<size_t> order = freeze_order(table, options);
-  const auto layers = static_cast<double>(table.size());
+  PTQAT_CHECK(!order.empty(), Error,
+              "layer selection: method ptqat needs at least one ranked layer, the discrepancy "
+              "table has {} layers and a policy holds the precision of each",
+              table.size());
+  const auto layers = static_cast<double>(order.size());
   if (options.freeze_by == FreezeBy::kLayers) {
     // Round half up: ratio 0.5 of 5 layers freezes 3.
     const auto count = std::min(
@@ -115,6 +119,31 @@ LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptio
     }
   }
   return selection;
+}
+
+std::map<std::string, double> frozen_set_overlaps(const DiscrepancyTable& table,
+                                                 const SelectionOptions& options,
+                                                 const LayerSelection& selection) {
+  std::map<std::string, double> overlaps;
+  for (const auto& [mode, metric] : all_measures()) {
+    const std::string measure = measure_name(mode, metric);
+    DiscrepancyTable other = table;
+    for (LayerDiscrepancy& row : other) {
+      const auto found = row.measures.find(measure);
+      PTQAT_CHECK(found != row.measures.end(), DataError,
+                  "layer selection: layer '{}' has no '{}' discrepancy", row.name, measure);
+      row.discrepancy = found->second;
+    }
+    const LayerSelection alternative = select_layers(other, options);
+    int64_t both = 0;
+    int64_t either = 0;
+    for (size_t row = 0; row < table.size(); ++row) {
+      both += selection.frozen[row] && alternative.frozen[row] ? 1 : 0;
+      either += selection.frozen[row] || alternative.frozen[row] ? 1 : 0;
+    }
+    overlaps[measure] = either == 0 ? 1.0 : static_cast<double>(both) / static_cast<double>(either);
+  }
+  return overlaps;
 }
 
 int64_t apply_selection(torch::nn::Module& model, const std::vector<NamedLayer>& layers,

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "quant/discrepancy.h"
@@ -29,16 +31,24 @@ struct LayerSelection {
   std::vector<bool> frozen;  ///< Aligned with the table's rows.
   int64_t frozen_layers = 0;
   int64_t frozen_parameters = 0;
-  int64_t total_parameters = 0;  ///< Sum of the rows' parameters.
+  int64_t total_parameters = 0;  ///< Sum of the ranked rows' parameters.
 };
 
-/// Selects the frozen layers. kPtq: all; kQat: none; kPtqat: rule order is descending
+/// Selects the frozen layers. kPtq: all; kQat: none; kPtqat: among the ranked rows only (a layer
+/// whose precision a policy holds is never frozen and not counted), rule order is descending
 /// discrepancy for kSmallest (freeze the largest first), ascending for kLargest, a seeded
 /// permutation for kRandom (ties broken by forward index); kLayers freezes the first
-/// floor(freeze_ratio * n + 0.5) layers of that order, kParams freezes in that order until the
-/// frozen parameters reach freeze_ratio of the total. The result depends only on the table and
-/// the options (same on every rank and platform).
+/// floor(freeze_ratio * n + 0.5) of the n ranked layers in that order, kParams freezes in that
+/// order until the frozen parameters reach freeze_ratio of the ranked layers' total. The result
+/// depends only on the table and the options (same on every rank and platform).
 LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptions& options);
+
+/// How far the choice of measure decides the frozen set: for each measure of the rows (by
+/// measure_name()), the Jaccard index |A n B| / |A u B| of `selection` (A) and the selection the
+/// same options make when the rows' discrepancy is that measure (B); 1 when both are empty.
+std::map<std::string, double> frozen_set_overlaps(const DiscrepancyTable& table,
+                                                 const SelectionOptions& options,
+                                                 const LayerSelection& selection);
 
 /// Applies a selection: frozen rows freeze() (PTQ state), the others unfreeze() with
 /// `bn_statistics`; marks the table's `frozen` column. With method kPtq every parameter of the

@@ -223,12 +223,44 @@ ReportTable ablation_table(const CalibrationFamily& family, const std::string& t
   return ablation;
 }
 
+/// Per PTQAT fine-tune (rows: freeze ratio, rule), the mean Jaccard overlap of its frozen set with
+/// the one each measure (columns) selects; empty when no fine-tune recorded overlaps.
+ReportTable overlap_table(const CalibrationFamily& family, const std::string& title) {
+  ReportTable overlaps;
+  overlaps.kind = ReportTable::Kind::kOverlap;
+  overlaps.title = title;
+  std::set<std::string> measures;
+  for (const Variant* variant : family.ptqat) {
+    for (const RunRecord* run : variant->runs) {
+      for (const auto& [measure, value] : run->frozen_overlap) measures.insert(measure);
+    }
+  }
+  if (measures.empty()) return overlaps;
+  overlaps.header = {"freeze ratio", "rule"};
+  overlaps.header.insert(overlaps.header.end(), measures.begin(), measures.end());
+  for (const Variant* variant : family.ptqat) {
+    std::vector<ReportCell> row = {text(fmt::format("{:g}", variant->labels.freeze_ratio)),
+                                   text(variant->labels.rule)};
+    for (const std::string& measure : measures) {
+      row.push_back(stat(variant->over_seeds([&](const RunRecord& run) -> std::optional<double> {
+        const auto found = run.frozen_overlap.find(measure);
+        if (found == run.frozen_overlap.end()) return std::nullopt;
+        return found->second;
+      }),
+                         2));
+    }
+    overlaps.rows.push_back(std::move(row));
+  }
+  return overlaps;
+}
+
 }  // namespace
 
 std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
   const std::map<std::string, Variant> variants = variants_of(runs);
   std::vector<ReportTable> tables;
   std::vector<ReportTable> ablations;
+  std::vector<ReportTable> overlaps;
   for (const auto& [float_key, model] : variants) {
     if (model.stage != "float_train") continue;
     // The stages of this float model: what its table and ablations show.
@@ -271,10 +303,16 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
                          fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
                                      model.labels.model, primary, bits, float_key.substr(0, 8)),
                          primary));
+      ReportTable overlap = overlap_table(
+          family, fmt::format("{}: overlap (Jaccard) of the frozen set with the one each "
+                              "discrepancy measure selects, {} of model {}",
+                              model.labels.model, bits, float_key.substr(0, 8)));
+      if (!overlap.rows.empty()) overlaps.push_back(std::move(overlap));
     }
     tables.push_back(std::move(table));
   }
   tables.insert(tables.end(), ablations.begin(), ablations.end());
+  tables.insert(tables.end(), overlaps.begin(), overlaps.end());
   return tables;
 }
 
@@ -374,7 +412,9 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
       out += "### " + table.title + "\n\n|";
       for (const std::string& name : table.header) out += " " + name + " |";
       out += "\n|";
-      const size_t text_columns = table.kind == ReportTable::Kind::kComparison ? 4 : 1;
+      const size_t text_columns = table.kind == ReportTable::Kind::kComparison ? 4
+                                  : table.kind == ReportTable::Kind::kOverlap  ? 2
+                                                                               : 1;
       for (size_t c = 0; c < table.header.size(); ++c) out += c < text_columns ? "---|" : "---:|";
       out += "\n";
       for (const auto& line : cells) {

@@ -38,7 +38,9 @@ struct ReportCell {
 };
 
 struct ReportTable {
-  enum class Kind { kComparison, kAblation } kind = Kind::kComparison;
+  /// kOverlap: per PTQAT fine-tune, the Jaccard overlap of its frozen set with the one each
+  /// discrepancy measure would have selected (RunRecord::frozen_overlap).
+  enum class Kind { kComparison, kAblation, kOverlap } kind = Kind::kComparison;
   std::string title;
   std::string value_name;  ///< ablation: the metric its cells hold
   std::vector<std::string> header;

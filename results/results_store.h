@@ -37,7 +37,11 @@ struct LayerRow {
   int64_t weight_bits = 0;
   int64_t input_bits = 0;
   bool keep_float = false;
-  double discrepancy = 0;
+  bool ranked = true;  ///< false: a policy holds the layer's precision; PTQAT never freezes it
+  double discrepancy = 0;  ///< the measure the run's config names
+  /// Every measure, by name ("isolated_nmse", "cumulative_cosine", ...); empty in records
+  /// written before they existed.
+  std::map<std::string, double> measures;
   bool frozen = false;
 };
 
@@ -81,6 +85,9 @@ struct RunRecord {
   std::map<std::string, std::vector<double>> per_class;
   /// The per-layer table (calibration: discrepancies; fine-tune: with the frozen mask).
   std::vector<LayerRow> layers;
+  /// PTQAT fine-tunes: the Jaccard index of the frozen set with the one each other measure
+  /// would have selected, by measure name (quant::frozen_set_overlaps). Empty otherwise.
+  std::map<std::string, double> frozen_overlap;
   RunLabels labels;
   std::map<std::string, MetricHistory> history;  ///< e.g. "loss", "val_nds".
 };

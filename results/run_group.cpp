@@ -69,11 +69,21 @@ namespace {
 
 hsize_t length(size_t size) { return static_cast<hsize_t>(size); }
 
+/// Column "discrepancy_<measure>" of the layers group holds one measure (LayerRow::measures).
+const std::string kMeasurePrefix = "discrepancy_";
+
 void write_layers(const h5::Group& group, const std::vector<LayerRow>& layers) {
   std::vector<std::string> names, kinds;
-  std::vector<int64_t> forward_index, parameters, weight_bits, input_bits, keep_float, frozen;
+  std::vector<int64_t> forward_index, parameters, weight_bits, input_bits, keep_float, ranked,
+      frozen;
   std::vector<double> discrepancy;
+  std::map<std::string, std::vector<double>> measures;
   for (const LayerRow& row : layers) {
+    PTQAT_ASSERT(row.measures.size() == layers.front().measures.size(),
+                 "layer '{}' has {} measures, layer '{}' {}", row.name, row.measures.size(),
+                 layers.front().name, layers.front().measures.size());
+    for (const auto& [name, value] : row.measures) measures[name].push_back(value);
+    ranked.push_back(row.ranked ? 1 : 0);
     names.push_back(row.name);
     kinds.push_back(row.kind);
     forward_index.push_back(row.forward_index);
@@ -92,7 +102,13 @@ void write_layers(const h5::Group& group, const std::vector<LayerRow>& layers) {
   group.write("weight_bits", weight_bits, dims);
   group.write("input_bits", input_bits, dims);
   group.write("keep_float", keep_float, dims, H5T_STD_I8LE);  // h5py: int8 0/1
+  group.write("ranked", ranked, dims, H5T_STD_I8LE);
   group.write("discrepancy", discrepancy, dims);
+  for (const auto& [name, values] : measures) {
+    PTQAT_ASSERT(values.size() == layers.size(), "measure '{}' of {} layers, expected {}", name,
+                 values.size(), layers.size());
+    group.write(kMeasurePrefix + name, values, dims);
+  }
   group.write("frozen", frozen, dims, H5T_STD_I8LE);
 }
 
@@ -165,6 +181,8 @@ void write_run(const h5::Group& run, const RunRecord& record) {
   }
 
   write_layers(run.create_group("layers"), record.layers);
+  const h5::Group overlap = run.create_group("frozen_overlap");
+  for (const auto& [name, value] : record.frozen_overlap) overlap.write_scalar(name, value);
 
   const h5::Group history = run.create_group("history");
   for (const auto& [name, series] : record.history) {
@@ -191,6 +209,19 @@ std::vector<LayerRow> read_layers(const h5::Group& group) {
   const std::vector<double> discrepancy = group.read_doubles("discrepancy");
   const std::vector<int64_t> frozen = group.read_int64s("frozen");
   const size_t rows = names.size();
+  // Columns that records written before them lack: every layer ranked unless kept in float.
+  std::vector<int64_t> ranked;
+  if (group.exists("ranked")) {
+    ranked = group.read_int64s("ranked");
+    check_column("ranked", ranked.size(), rows);
+  }
+  std::map<std::string, std::vector<double>> measures;
+  for (const std::string& column : group.children()) {
+    if (column.rfind(kMeasurePrefix, 0) != 0) continue;
+    std::vector<double> values = group.read_doubles(column);
+    check_column(column, values.size(), rows);
+    measures[column.substr(kMeasurePrefix.size())] = std::move(values);
+  }
   check_column("kind", kinds.size(), rows);
   check_column("forward_index", forward_index.size(), rows);
   check_column("parameters", parameters.size(), rows);
@@ -209,7 +240,9 @@ std::vector<LayerRow> read_layers(const h5::Group& group) {
     row.weight_bits = weight_bits[i];
     row.input_bits = input_bits[i];
     row.keep_float = keep_float[i] != 0;
+    row.ranked = ranked.empty() ? !row.keep_float : ranked[i] != 0;
     row.discrepancy = discrepancy[i];
+    for (const auto& [name, values] : measures) row.measures[name] = values[i];
     row.frozen = frozen[i] != 0;
   }
   return layers;
@@ -252,6 +285,12 @@ RunRecord read_run_group(const h5::Group& run) {
   }
 
   record.layers = read_layers(run.open_group("layers"));
+  if (run.exists("frozen_overlap")) {  // absent in records written before it
+    const h5::Group overlap = run.open_group("frozen_overlap");
+    for (const std::string& name : overlap.children()) {
+      record.frozen_overlap[name] = overlap.read_double(name);
+    }
+  }
 
   const h5::Group history = run.open_group("history");
   for (const std::string& name : history.children()) {

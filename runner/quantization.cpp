@@ -60,8 +60,7 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   quant::calibrate(model, layers, count, forward, group);
   Calibration calibration;
   calibration.table =
-      quant::measure_discrepancy(model, layers, count, forward, config.quant.discrepancy_mode,
-                                 config.quant.discrepancy_metric, group);
+      quant::measure_discrepancy(model, layers, count, forward, config.quant, group);
   calibration.ptq_metrics = context.evaluate(model, {});
 
   TrainingState state;
@@ -93,8 +92,9 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   }
 
   const StageRun run;
-  const quant::LayerSelection selection = quant::select_layers(
-      table, quant::selection_options(quant, static_cast<uint64_t>(config.seed)));
+  const quant::SelectionOptions options =
+      quant::selection_options(quant, static_cast<uint64_t>(config.seed));
+  const quant::LayerSelection selection = quant::select_layers(table, options);
   const int64_t trainable =
       quant::apply_selection(model, layers, selection, quant.method, quant.bn_statistics, table);
   std::string frozen_layers;
@@ -116,6 +116,9 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
                  quant::method_name(quant.method), model, best);
   record.trainable_parameters = trainable;
   record.layers = layer_rows(table);
+  if (quant.method == quant::QuantMethod::kPtqat) {
+    record.frozen_overlap = quant::frozen_set_overlaps(table, options, selection);
+  }
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",

@@ -42,7 +42,9 @@ To with_common_columns(const From& from) {
   to.weight_bits = from.weight_bits;
   to.input_bits = from.input_bits;
   to.keep_float = from.keep_float;
+  to.ranked = from.ranked;
   to.discrepancy = from.discrepancy;
+  to.measures = from.measures;
   to.frozen = from.frozen;
   return to;
 }

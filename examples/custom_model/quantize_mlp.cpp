@@ -86,8 +86,8 @@ int main(int argc, char** argv) {
   const double ptq_loss = eval_loss(model);
 
   // Rank the layers by discrepancy and freeze the half with the largest one at its PTQ state.
-  quant::DiscrepancyTable table = quant::measure_discrepancy(
-      *model, layers, 8, batch, config.discrepancy_mode, config.discrepancy_metric, one_process);
+  quant::DiscrepancyTable table =
+      quant::measure_discrepancy(*model, layers, 8, batch, config, one_process);
   const quant::LayerSelection selection = quant::select_layers(table, quant::selection_options(config, 0));
   const int64_t trainable = quant::apply_selection(*model, layers, selection, config.method,
                                                    config.bn_statistics, table);

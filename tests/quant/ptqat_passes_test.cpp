@@ -78,7 +78,7 @@ QuantConfig four_bit_config() {
 /// A network with trained-looking BatchNorm statistics, its layers in forward order, configured
 /// by `config`, and calibration batches.
 struct Fixture {
-  explicit Fixture(const QuantConfig& config, uint64_t seed = 7) {
+  explicit Fixture(const QuantConfig& config, uint64_t seed = 7) : config(config) {
     torch::manual_seed(seed);
     net = HardLayerNet();
     batches.reserve(4);
@@ -101,7 +101,10 @@ struct Fixture {
   DiscrepancyTable discrepancy(DiscrepancyMode mode = DiscrepancyMode::kIsolated,
                                DiscrepancyMetric metric = DiscrepancyMetric::kMse,
                                int64_t count = 4) {
-    return measure_discrepancy(*net, layers, count, forward(), mode, metric, group);
+    QuantConfig measured = config;
+    measured.discrepancy_mode = mode;
+    measured.discrepancy_metric = metric;
+    return measure_discrepancy(*net, layers, count, forward(), measured, group);
   }
 
   /// PTQ, then the isolated MSE table.
@@ -110,6 +113,7 @@ struct Fixture {
     return discrepancy(DiscrepancyMode::kIsolated, DiscrepancyMetric::kMse, count);
   }
 
+  QuantConfig config;
   HardLayerNet net{nullptr};
   std::vector<torch::Tensor> batches;
   std::vector<NamedLayer> layers;
@@ -175,6 +179,43 @@ TEST(PtqatPasses, IsolatedDiscrepancyRanksTheHardLayerLast) {
     if (metric == DiscrepancyMetric::kNmse) {
       EXPECT_GT(table[2].discrepancy, 0.5);
     }
+  }
+}
+
+TEST(PtqatPasses, OneMeasurementGivesEveryMeasureAndTheConfiguredOneRanks) {
+  Fixture f(four_bit_config());
+  f.calibrate();
+  const DiscrepancyTable table = f.discrepancy(DiscrepancyMode::kCumulative,
+                                               DiscrepancyMetric::kCosine);
+  const DiscrepancyTable isolated_mse = f.discrepancy();
+  for (size_t i = 0; i < table.size(); ++i) {
+    ASSERT_EQ(table[i].measures.size(), 6u) << table[i].name;
+    EXPECT_EQ(table[i].discrepancy, table[i].measures.at("cumulative_cosine"));
+    // Every pass is deterministic: the same measure from another call is the same number.
+    EXPECT_EQ(table[i].measures, isolated_mse[i].measures) << table[i].name;
+    EXPECT_EQ(isolated_mse[i].discrepancy, table[i].measures.at("isolated_mse"));
+    EXPECT_TRUE(table[i].ranked) << table[i].name;  // first_last "same": no policy holds any
+  }
+}
+
+TEST(PtqatPasses, PolicyHeldLayersAreNotRankedNeverFrozenAndNotCounted) {
+  QuantConfig config = four_bit_config();
+  config.first_last = EdgeLayerPolicy::kInt8;
+  config.overrides = {"mid=float"};
+  Fixture f(config);
+  const DiscrepancyTable table = f.calibrate_and_measure();
+  // stem (first) and head (last) at 8 bits, mid in float: three ranked layers remain.
+  const std::vector<bool> ranked = {false, false, true, true, true, false};
+  for (size_t i = 0; i < table.size(); ++i) EXPECT_EQ(table[i].ranked, ranked[i]) << table[i].name;
+  for (SelectionRule rule : {SelectionRule::kSmallest, SelectionRule::kLargest,
+                             SelectionRule::kRandom}) {
+    SelectionOptions options;
+    options.rule = rule;
+    options.freeze_ratio = 1.0;
+    const LayerSelection all = select_layers(table, options);
+    EXPECT_EQ(all.frozen, (std::vector<bool>{false, false, true, true, true, false}));
+    options.freeze_ratio = 0.5;  // floor(0.5 * 3 + 0.5) = 2 of the 3 ranked layers
+    EXPECT_EQ(select_layers(table, options).frozen_layers, 2);
   }
 }
 

@@ -53,7 +53,7 @@ TEST(QuantConfig, DefaultsArePerChannelInt8WeightsAndAffineUint8Inputs) {
   EXPECT_EQ(config.first_last, EdgeLayerPolicy::kInt8);
   EXPECT_TRUE(config.overrides.empty());
   EXPECT_EQ(config.discrepancy_mode, DiscrepancyMode::kIsolated);
-  EXPECT_EQ(config.discrepancy_metric, DiscrepancyMetric::kMse);
+  EXPECT_EQ(config.discrepancy_metric, DiscrepancyMetric::kNmse);
   EXPECT_EQ(config.method, QuantMethod::kPtqat);
   EXPECT_DOUBLE_EQ(config.freeze_ratio, 0.5);
   EXPECT_EQ(config.rule, SelectionRule::kSmallest);
@@ -157,7 +157,7 @@ TEST(QuantConfig, CalibrationFieldsAndFineTuneFieldsEnterTheirStagesKeys) {
         "quant.weight_observer=\"minmax\"", "quant.activation_observer=\"percentile\"",
         "quant.observer.percentile=99.99", "quant.calibration_batches=8",
         "quant.first_last=\"int8\"", "quant.overrides=[]", "quant.discrepancy_mode=\"isolated\"",
-        "quant.discrepancy_metric=\"mse\""}) {
+        "quant.discrepancy_metric=\"nmse\""}) {
     EXPECT_TRUE(has_line(calibrate, line)) << line << " not in:\n" << calibrate;
     EXPECT_FALSE(has_line(fine_tune, line)) << line;
   }

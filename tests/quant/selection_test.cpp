@@ -226,5 +226,29 @@ TEST(Selection, NanDiscrepancyIsAnError) {
   EXPECT_THROW(select_layers(table, ptqat(0.5, SelectionRule::kSmallest)), Error);
 }
 
+TEST(FrozenSetOverlaps, JaccardOfTheFrozenSetsUnderEachMeasure) {
+  // Four layers; isolated_nmse ranks them 0 < 1 < 2 < 3, cumulative_mse in reverse, every other
+  // measure as isolated_nmse except isolated_cosine, which swaps layers 1 and 2.
+  DiscrepancyTable table = table_of({1, 2, 3, 4});
+  for (size_t i = 0; i < table.size(); ++i) {
+    const auto rank = static_cast<double>(i + 1);
+    for (const auto& [mode, metric] : all_measures()) {
+      table[i].measures[measure_name(mode, metric)] = rank;
+    }
+    table[i].measures["cumulative_mse"] = 5 - rank;
+  }
+  table[1].measures["isolated_cosine"] = 3;
+  table[2].measures["isolated_cosine"] = 2;
+  const SelectionOptions options = ptqat(0.5, SelectionRule::kSmallest);
+  const LayerSelection selection = select_layers(table, options);  // freezes 2 and 3
+  const std::map<std::string, double> overlaps = frozen_set_overlaps(table, options, selection);
+  ASSERT_EQ(overlaps.size(), 6u);
+  EXPECT_EQ(overlaps.at("isolated_nmse"), 1.0);
+  EXPECT_EQ(overlaps.at("cumulative_mse"), 0.0);             // {0, 1} against {2, 3}
+  EXPECT_DOUBLE_EQ(overlaps.at("isolated_cosine"), 1.0 / 3);  // {1, 3} against {2, 3}
+  table[0].measures.erase("cumulative_nmse");
+  EXPECT_THROW(frozen_set_overlaps(table, options, selection), DataError);
+}
+
 }  // namespace
 }  // namespace ptqat::quant

@@ -23,7 +23,9 @@ inline LayerRow layer(std::string name, std::string kind, int64_t index, int64_t
   row.weight_bits = keep_float ? 32 : 4;
   row.input_bits = keep_float ? 32 : 8;
   row.keep_float = keep_float;
+  row.ranked = !keep_float && index > 0;
   row.discrepancy = discrepancy;
+  row.measures = {{"isolated_nmse", discrepancy}, {"cumulative_cosine", discrepancy / 4}};
   row.frozen = frozen;
   return row;
 }
@@ -53,6 +55,7 @@ inline RunRecord evaluate_record() {
       layer("head.cls", "linear", 1, 650, true, 2.5e-05, false),
       layer("neck.up", "conv_transpose2d", 2, 4096, false, 0, false),
   };
+  record.frozen_overlap = {{"isolated_nmse", 1.0}, {"cumulative_cosine", 0.5}};
   record.history = {{"loss", {{100, 200, 300}, {2.0, 1.0, 0.5}}},
                     {"val_nds", {{1, 2}, {0.25, 0.5}}}};
   record.labels = {"detection, transformer encoder",
@@ -117,9 +120,12 @@ inline void expect_same(const RunRecord& actual, const RunRecord& expected) {
     EXPECT_EQ(a.weight_bits, e.weight_bits) << i;
     EXPECT_EQ(a.input_bits, e.input_bits) << i;
     EXPECT_EQ(a.keep_float, e.keep_float) << i;
+    EXPECT_EQ(a.ranked, e.ranked) << i;
     EXPECT_EQ(a.discrepancy, e.discrepancy) << i;
+    EXPECT_EQ(a.measures, e.measures) << i;
     EXPECT_EQ(a.frozen, e.frozen) << i;
   }
+  EXPECT_EQ(actual.frozen_overlap, expected.frozen_overlap);
   ASSERT_EQ(actual.history.size(), expected.history.size());
   for (const auto& [name, series] : expected.history) {
     ASSERT_EQ(actual.history.count(name), 1u) << name;

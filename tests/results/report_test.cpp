@@ -114,6 +114,29 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   EXPECT_NEAR(ablation.rows[2][1].stat.mean, 0.31, 1e-12);
 }
 
+TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
+  std::vector<RunRecord> runs = sweep_runs();
+  for (RunRecord& run : runs) {
+    if (run.method != "ptqat") continue;
+    const bool second_seed = run.metrics.at("NDS") > 0.37;
+    run.frozen_overlap = {{"isolated_nmse", 1.0}, {"isolated_mse", second_seed ? 0.5 : 0.25}};
+  }
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 3u);  // comparison, ablation, overlap
+  const ReportTable& overlap = tables[2];
+  EXPECT_EQ(overlap.kind, ReportTable::Kind::kOverlap);
+  EXPECT_EQ(overlap.header,
+            (std::vector<std::string>{"freeze ratio", "rule", "isolated_mse", "isolated_nmse"}));
+  ASSERT_EQ(overlap.rows.size(), 2u);  // largest (1 seed), smallest (2 seeds)
+  EXPECT_EQ(overlap.rows[1][1].text, "smallest");
+  EXPECT_NEAR(overlap.rows[1][2].stat.mean, 0.375, 1e-12);
+  EXPECT_EQ(overlap.rows[1][2].stat.count, 2u);
+  EXPECT_EQ(overlap.rows[0][3].stat.mean, 1.0);
+  const std::string markdown = render_report(tables, ReportFormat::kMarkdown);
+  EXPECT_NE(markdown.find("| 0.5 | smallest | 0.38 ± 0.18 | 1.00 ± 0.00 |"), std::string::npos)
+      << markdown;
+}
+
 TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
   // One results file of a paper sweep: a detection model and a segmentation model. The
   // segmentation records carry mIoU only, and are labelled with mIoU as their task's primary

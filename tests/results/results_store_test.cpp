@@ -88,8 +88,9 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(file.attribute("format"), "ptqat-results/1");
   core::h5::Group run = file.open_group("runs").open_group(kEvaluateKey);
   EXPECT_EQ(run.attribute("stage"), "evaluate");
-  EXPECT_EQ(run.children(), (std::vector<std::string>{"config", "costs", "history", "layers",
-                                                      "metrics", "per_class"}));
+  EXPECT_EQ(run.children(), (std::vector<std::string>{"config", "costs", "frozen_overlap",
+                                                      "history", "layers", "metrics", "per_class"}));
+  EXPECT_EQ(run.open_group("frozen_overlap").read_double("cumulative_cosine"), 0.5);
   EXPECT_EQ(run.open_group("metrics").shape("nds"), std::vector<hsize_t>{});
   EXPECT_EQ(run.open_group("per_class").read_strings("classes"),
             (std::vector<std::string>{"car", "pedestrian"}));
@@ -97,6 +98,9 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(layers.read_strings("kind"),
             (std::vector<std::string>{"conv_bn2d", "linear", "conv_transpose2d"}));
   EXPECT_EQ(layers.read_int64s("frozen"), (std::vector<int64_t>{1, 0, 0}));
+  EXPECT_EQ(layers.read_int64s("ranked"), (std::vector<int64_t>{0, 0, 1}));
+  EXPECT_EQ(layers.read_doubles("discrepancy_isolated_nmse"),
+            (std::vector<double>{0.0125, 2.5e-05, 0}));
   {
     core::h5::Handle frozen(H5Dopen2(layers.id(), "frozen", H5P_DEFAULT), H5Dclose);
     core::h5::Handle type(H5Dget_type(frozen.id()), H5Tclose);

@@ -47,16 +47,21 @@ TEST(StageRecord, LayerTablesSurviveTheRecordedFormAndUnknownKindsAreNamed) {
   table[0].name = "backbone.0";
   table[0].kind = quant::LayerKind::kConvBn2d;
   table[0].discrepancy = 0.25;
+  table[0].measures = {{"isolated_nmse", 0.25}, {"cumulative_mse", 3.5}};
   table[1].name = "head.cls";
   table[1].kind = quant::LayerKind::kLinear;
   table[1].frozen = true;
+  table[1].ranked = false;
   std::vector<results::LayerRow> rows = layer_rows(table);
   EXPECT_EQ(rows[0].kind, "conv_bn2d");
   const quant::DiscrepancyTable back = discrepancy_table(rows);
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[0].kind, quant::LayerKind::kConvBn2d);
   EXPECT_EQ(back[0].discrepancy, 0.25);
+  EXPECT_EQ(back[0].measures, table[0].measures);
+  EXPECT_TRUE(back[0].ranked);
   EXPECT_TRUE(back[1].frozen);
+  EXPECT_FALSE(back[1].ranked);
   rows[1].kind = "conv3d";
   EXPECT_THROW(discrepancy_table(rows), DataError);
 }

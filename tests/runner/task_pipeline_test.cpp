@@ -66,9 +66,18 @@ TEST_P(TaskPipeline, TrainsQuantizesFineTunesEvaluatesAndReports) {
     if (record.stage == "calibrate") layer_count = record.layers.size();
     if (record.method == "ptqat") {
       ptqat_key = record.key;
+      // Half the ranked layers (rounded up); the int8 edge layers are not ranked.
       int frozen = 0;
-      for (const auto& layer : record.layers) frozen += layer.frozen ? 1 : 0;
-      EXPECT_EQ(frozen, static_cast<int>((record.layers.size() + 1) / 2)) << record.key;
+      int ranked = 0;
+      for (const auto& layer : record.layers) {
+        frozen += layer.frozen ? 1 : 0;
+        ranked += layer.ranked ? 1 : 0;
+        EXPECT_TRUE(layer.ranked || !layer.frozen) << layer.name;
+        EXPECT_EQ(layer.measures.size(), 6u) << layer.name;
+      }
+      EXPECT_EQ(ranked, static_cast<int>(record.layers.size()) - 2) << record.key;
+      EXPECT_EQ(frozen, (ranked + 1) / 2) << record.key;
+      EXPECT_EQ(record.frozen_overlap.size(), 6u) << record.key;
     }
   }
   EXPECT_EQ(stages, (std::map<std::string, int>{{"float_train/float", 1},
