@@ -47,11 +47,10 @@ BevBenchNetImpl::BevBenchNetImpl(const BevBenchShape& shape) {
     const int64_t factor = int64_t{1} << s;
     upsamples_[s] = register_module(
         fmt::format("up{}", s + 1),
-        quant::QConvTranspose2d(nn::ConvTranspose2dOptions(channels, shape.up_channels, factor)
-                                    .stride(factor)
-                                    .bias(false)));
-    upsample_bns_[s] = register_module(fmt::format("up{}_bn", s + 1),
-                                       nn::BatchNorm2d(nn::BatchNorm2dOptions(shape.up_channels)));
+        quant::QConvTransposeBn2d(nn::ConvTranspose2dOptions(channels, shape.up_channels, factor)
+                                      .stride(factor)
+                                      .bias(false),
+                                  nn::BatchNorm2dOptions(shape.up_channels)));
   }
   head_ = register_module("head", conv3x3_bn(kStages * shape.up_channels, shape.head_channels, 1));
   out_ = register_module(
@@ -69,7 +68,7 @@ torch::Tensor BevBenchNetImpl::forward(const torch::Tensor& x) {
   }
   std::vector<torch::Tensor> upsampled;
   for (int64_t s = 0; s < kStages; ++s) {
-    upsampled.push_back(torch::relu(upsample_bns_[s](upsamples_[s](features[s]))));
+    upsampled.push_back(torch::relu(upsamples_[s](features[s])));
   }
   return out_(torch::relu(head_(torch::cat(upsampled, 1))));
 }

@@ -12,8 +12,7 @@
 #include <vector>
 
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
-#include "quant/qconv_transpose2d.h"
+#include "quant/with_batch_norm.h"
 
 namespace ptqat::bench {
 
@@ -59,9 +58,8 @@ struct BevBenchShape {
 };
 
 /// The BEV-style network of BevBenchShape, built from quantizable layers: 9 + 1 QConvBn2d
-/// (stages, head), 3 QConvTranspose2d each followed by a plain BatchNorm2d (a parameter outside
-/// the quantizable layers, trainable in every variant), and a QConv2d output. Module names:
-/// stage1.0 .. stage3.2, up1 .. up3, up1_bn .. up3_bn, head, out.
+/// (stages, head), 3 QConvTransposeBn2d, and a QConv2d output. Module names: stage1.0 ..
+/// stage3.2, up1 .. up3, head, out.
 class BevBenchNetImpl : public torch::nn::Module {
  public:
   explicit BevBenchNetImpl(const BevBenchShape& shape);
@@ -71,8 +69,7 @@ class BevBenchNetImpl : public torch::nn::Module {
 
  private:
   std::array<std::vector<quant::QConvBn2d>, 3> stages_;
-  std::array<quant::QConvTranspose2d, 3> upsamples_{nullptr, nullptr, nullptr};
-  std::array<torch::nn::BatchNorm2d, 3> upsample_bns_{nullptr, nullptr, nullptr};
+  std::array<quant::QConvTransposeBn2d, 3> upsamples_{nullptr, nullptr, nullptr};
   quant::QConvBn2d head_{nullptr};
   quant::QConv2d out_{nullptr};
 };

@@ -35,6 +35,8 @@ constexpr std::array<StepVariant, 3> kVariants = {StepVariant::kFloat, StepVaria
                                                   StepVariant::kPtqat};
 constexpr core::EnumName<StepVariant> kVariantNames[] = {
     {StepVariant::kFloat, "float"}, {StepVariant::kQat, "qat"}, {StepVariant::kPtqat, "ptqat"}};
+constexpr core::EnumName<StepSelection> kSelectionNames[] = {
+    {StepSelection::kRule, "rule"}, {StepSelection::kAlternate, "alternate"}};
 constexpr uint64_t kSeed = 20240611;
 constexpr double kLearningRate = 1e-4;
 constexpr int64_t kCalibrationBatches = 1;
@@ -45,6 +47,13 @@ StepVariant parse_variant(const std::string& name) {
   PTQAT_CHECK(variant.has_value(), ConfigError,
               "bench step --memory-variant: expected float, qat or ptqat, got '{}'", name);
   return *variant;
+}
+
+StepSelection parse_selection(const std::string& name) {
+  const std::optional<StepSelection> selection = core::value_of(name, kSelectionNames);
+  PTQAT_CHECK(selection.has_value(), ConfigError,
+              "bench step --selection: expected rule or alternate, got '{}'", name);
+  return *selection;
 }
 
 /// W4 per-channel weights, A8 inputs everywhere (first and last layer too).
@@ -69,7 +78,7 @@ struct StepTimes {
 /// One variant ready to train: model, optimizer, fixed data.
 class TrainingRun {
  public:
-  TrainingRun(const std::string& model_name, StepVariant variant) {
+  TrainingRun(const std::string& model_name, StepVariant variant, StepSelection selection) {
     torch::manual_seed(kSeed);
     model_ = make_step_bench_model(model_name);
     input_ = torch::randn(model_.input_shape);
@@ -87,9 +96,10 @@ class TrainingRun {
     if (variant == StepVariant::kFloat) {
       quant::set_mode(layers, quant::LayerMode::kFloat);
     } else {
-      prepare_quantized(module, layers, variant);
+      prepare_quantized(module, layers, variant, selection);
     }
     module.train();
+    trainable_parameters_ = quant::trainable_parameter_count(module);
 
     std::vector<torch::Tensor> trainable;
     for (const torch::Tensor& parameter : module.parameters()) {
@@ -98,6 +108,8 @@ class TrainingRun {
     optimizer_ =
         std::make_unique<torch::optim::AdamW>(trainable, torch::optim::AdamWOptions(kLearningRate));
   }
+
+  int64_t trainable_parameters() const { return trainable_parameters_; }
 
   /// One training step, timed by phase.
   StepTimes step() {
@@ -119,33 +131,39 @@ class TrainingRun {
 
  private:
   void prepare_quantized(torch::nn::Module& module, const std::vector<quant::NamedLayer>& layers,
-                         StepVariant variant) {
+                         StepVariant variant, StepSelection selection) {
     const quant::QuantConfig config = w4a8_config();
     quant::configure_layers(layers, config);
     core::SingleProcessCollective group;
-    quant::calibrate(
-        module, layers, kCalibrationBatches, [&](int64_t) { model_.forward(input_); }, group);
+    const auto forward = [&](int64_t) { model_.forward(input_); };
+    quant::calibrate(module, layers, kCalibrationBatches, forward, group);
 
-    // A fixed selection, not the discrepancy ranking: every other layer in forward order,
-    // starting with the first (Note [step benchmark]).
     quant::DiscrepancyTable table;
-    quant::LayerSelection selection;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      quant::LayerDiscrepancy row;
-      row.name = layers[i].name;
-      row.kind = layers[i].layer->kind();
-      row.forward_index = static_cast<int64_t>(i);
-      row.parameters = layers[i].layer->parameter_count();
-      table.push_back(row);
-      const bool frozen = variant == StepVariant::kPtqat && i % 2 == 0;
-      selection.frozen.push_back(frozen);
-      selection.frozen_layers += frozen ? 1 : 0;
-      selection.frozen_parameters += frozen ? row.parameters : 0;
-      selection.total_parameters += row.parameters;
+    quant::LayerSelection chosen;
+    if (selection == StepSelection::kRule) {
+      // What the method does: the paper's rule at ratio 0.5 on the measured discrepancy.
+      table =
+          quant::measure_discrepancy(module, layers, kCalibrationBatches, forward, config, group);
+      quant::SelectionOptions options;
+      options.method = quant::QuantMethod::kPtqat;
+      chosen = quant::select_layers(table, options);
+    } else {
+      // A fixed set that does not move when quantization numerics change: every other layer in
+      // forward order, starting with the first (Note [step benchmark]).
+      for (size_t i = 0; i < layers.size(); ++i) {
+        quant::LayerDiscrepancy row;
+        row.name = layers[i].name;
+        row.kind = layers[i].layer->kind();
+        row.forward_index = static_cast<int64_t>(i);
+        row.parameters = layers[i].layer->parameter_count();
+        table.push_back(row);
+        chosen.frozen.push_back(i % 2 == 0);
+      }
     }
+    if (variant != StepVariant::kPtqat) chosen.frozen.assign(layers.size(), false);
     const quant::QuantMethod method =
         variant == StepVariant::kPtqat ? quant::QuantMethod::kPtqat : quant::QuantMethod::kQat;
-    quant::apply_selection(module, layers, selection, method, config.bn_statistics, table);
+    quant::apply_selection(module, layers, chosen, method, config.bn_statistics, table);
     quant::set_mode(layers, quant::LayerMode::kQuantize);
   }
 
@@ -153,6 +171,7 @@ class TrainingRun {
   torch::Tensor input_;
   torch::Tensor target_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
+  int64_t trainable_parameters_ = 0;
 };
 
 double median(std::vector<double> values) {
@@ -164,6 +183,7 @@ double median(std::vector<double> values) {
 
 /// Median phase times of one variant over the timed steps.
 struct VariantFigures {
+  int64_t trainable_parameters = 0;
   StepTimes median_step;  ///< Each phase's median.
   double step_s = 0;      ///< Median of the whole step (not the sum of the phase medians).
   int64_t peak_bytes = 0;
@@ -200,9 +220,9 @@ class RssSampler {
 void measure_memory(const StepBenchOptions& options, int threads, StepVariant variant,
                     VariantFigures& figures) {
   const char* name = step_variant_name(variant);
-  const ChildResult child =
-      run_self({"--log-level", "warn", "bench", "step", "--model", options.model, "--threads",
-                std::to_string(threads), "--memory-variant", name});
+  const ChildResult child = run_self({"--log-level", "warn", "bench", "step", "--model",
+                                      options.model, "--threads", std::to_string(threads),
+                                      "--selection", options.selection, "--memory-variant", name});
   std::string err = child.err;
   std::replace(err.begin(), err.end(), '\n', ' ');
   PTQAT_CHECK(child.succeeded(), Error, "bench step: the memory run of '{}' {}: {}", name,
@@ -233,15 +253,18 @@ void print_table(const StepBenchOptions& options, int threads,
   const VariantFigures& ptqat = figures[2];
   constexpr double kMs = 1e3;
   out << fmt::format(
-      "training step, model {}, {} thread{}, median of {} steps after {} warm-up\n"
-      "variant      step ms  forward ms  backward ms  optimizer ms  peak MiB\n",
-      options.model, threads, threads == 1 ? "" : "s", options.steps, options.warmup);
+      "training step, model {}, {} thread{}, median of {} steps after {} warm-up, PTQAT "
+      "selection: {}\n"
+      "variant      step ms  forward ms  backward ms  optimizer ms  peak MiB  trainable\n",
+      options.model, threads, threads == 1 ? "" : "s", options.steps, options.warmup,
+      options.selection);
   const std::array<const char*, 3> labels = {"float", "qat W4A8", "ptqat 0.5"};
   for (size_t v = 0; v < figures.size(); ++v) {
     const VariantFigures& f = figures[v];
-    out << fmt::format("{:<10} {:>9.1f} {:>11.1f} {:>12.1f} {:>13.1f} {:>9.1f}\n", labels[v],
+    out << fmt::format("{:<10} {:>9.1f} {:>11.1f} {:>12.1f} {:>13.1f} {:>9.1f} {:>10}\n", labels[v],
                        f.step_s * kMs, f.median_step.forward * kMs, f.median_step.backward * kMs,
-                       f.median_step.optimizer * kMs, static_cast<double>(f.peak_bytes) / kMiB);
+                       f.median_step.optimizer * kMs, static_cast<double>(f.peak_bytes) / kMiB,
+                       f.trainable_parameters);
   }
   out << fmt::format(
       "qat / float step {:.2f}x, ptqat / qat step {:.2f}x, ptqat / qat peak memory {:.2f}x\n"
@@ -270,6 +293,9 @@ void print_json(const StepBenchOptions& options, int threads,
   json["ptqat_over_qat"] = ratio(figures[2].step_s, figures[1].step_s);
   json["ptqat_peak_over_qat"] =
       ratio(static_cast<double>(figures[2].peak_bytes), static_cast<double>(figures[1].peak_bytes));
+  json["selection"] = options.selection;
+  json["trainable_params_qat"] = figures[1].trainable_parameters;
+  json["trainable_params_ptqat"] = figures[2].trainable_parameters;
   json["threads"] = threads;
   json["steps"] = options.steps;
   json["warmup"] = options.warmup;
@@ -290,6 +316,7 @@ void bench_step(const StepBenchOptions& options, std::ostream& out) {
               options.steps);
   PTQAT_CHECK(options.warmup >= 0, ConfigError, "bench step --warmup: expected >= 0, got {}",
               options.warmup);
+  const StepSelection selection = parse_selection(options.selection);
   const int threads = core::apply_thread_setting(options.threads);
 
   std::array<VariantFigures, 3> figures;
@@ -297,7 +324,10 @@ void bench_step(const StepBenchOptions& options, std::ostream& out) {
     std::vector<std::unique_ptr<TrainingRun>> runs;
     runs.reserve(kVariants.size());
     for (StepVariant variant : kVariants) {
-      runs.push_back(std::make_unique<TrainingRun>(options.model, variant));
+      runs.push_back(std::make_unique<TrainingRun>(options.model, variant, selection));
+    }
+    for (size_t v = 0; v < runs.size(); ++v) {
+      figures[v].trainable_parameters = runs[v]->trainable_parameters();
     }
     // Interleaved: round r runs one step of each variant (Note [step benchmark]).
     std::array<std::array<std::vector<double>, 4>, 3> samples;  // [variant][phase|total]
@@ -334,7 +364,7 @@ void bench_step_memory_run(const StepBenchOptions& options, const std::string& v
   // Before any allocation of the run: the RSS then measures live memory (Note [step benchmark]).
   core::make_rss_follow_live_memory();
   core::apply_thread_setting(options.threads);
-  TrainingRun run(options.model, parse_variant(variant));
+  TrainingRun run(options.model, parse_variant(variant), parse_selection(options.selection));
 
   // Baseline: live memory of the set-up run, not freed heap left by the calibration.
   core::release_freed_memory();

@@ -1,6 +1,6 @@
 #pragma once
 // `ptqat bench step`: training-step time and peak memory of float, full QAT (W4A8) and PTQAT
-// (freeze 0.5, a fixed frozen set) on a fixed model, so that figures compare across versions.
+// (freeze 0.5, by the paper's rule or a fixed frozen set) on a fixed model.
 //
 // Note [step benchmark]:
 // - Time: one process builds the three variants (same seed, same input and target) and
@@ -17,8 +17,11 @@
 //   40-70 MiB of retained, fragmented heap on `bev` that varies with allocation order.
 // - QAT and PTQAT: W4 per-channel weights, A8 inputs on every layer (first and last too),
 //   calibrated on one batch (the training input), BatchNorm statistics frozen. PTQAT freezes
-//   every other quantizable layer in forward order, starting with the first (not the
-//   discrepancy ranking: the set must not move when quantization numerics change).
+//   half the layers: with `--selection rule` (default) those the paper's rule freezes at ratio
+//   0.5 by the default discrepancy measured on that batch, the costs of the selection the
+//   method makes; with `--selection alternate` every other quantizable layer in forward order,
+//   starting with the first, a set that does not move when quantization numerics change, so
+//   that figures compare across versions.
 // - CPU only. A `bev` step takes 0.25-0.55 s on one thread (x86-64 with AVX2, LibTorch 1.13),
 //   so the defaults (20 timed rounds after 3 warm-up ones) take 30-50 s on one thread, memory
 //   runs included.
@@ -31,12 +34,16 @@ namespace ptqat::bench {
 
 /// Options of `ptqat bench step`.
 struct StepBenchOptions {
-  std::string model = "bev";  ///< A name of step_bench_models().
-  int64_t threads = 0;        ///< Intra-op threads; 0 = every core.
-  int64_t steps = 20;         ///< Timed steps per variant (after warm-up), >= 1.
-  int64_t warmup = 3;         ///< Untimed rounds first, >= 0.
-  bool json = false;          ///< One JSON object instead of the table.
+  std::string model = "bev";       ///< A name of step_bench_models().
+  int64_t threads = 0;             ///< Intra-op threads; 0 = every core.
+  int64_t steps = 20;              ///< Timed steps per variant (after warm-up), >= 1.
+  int64_t warmup = 3;              ///< Untimed rounds first, >= 0.
+  bool json = false;               ///< One JSON object instead of the table.
+  std::string selection = "rule";  ///< PTQAT's frozen set: "rule" or "alternate".
 };
+
+/// How the PTQAT variant picks its frozen layers (Note [step benchmark]).
+enum class StepSelection { kRule, kAlternate };
 
 /// The training variants compared.
 enum class StepVariant { kFloat, kQat, kPtqat };
@@ -47,8 +54,9 @@ const char* step_variant_name(StepVariant variant);
 /// Runs the benchmark (Note [step benchmark]) and prints a table, or with options.json one JSON
 /// object: float_s, qat_s, ptqat_s (median step seconds), float_peak_bytes, qat_peak_bytes,
 /// ptqat_peak_bytes, the ratios qat_over_float, ptqat_over_qat, ptqat_peak_over_qat, and
-/// threads, steps, warmup, model, plus the median forward / backward / optimizer seconds per
-/// variant under "phases". Throws Error when a memory run fails (its exit status and stderr).
+/// selection, trainable_params_qat, trainable_params_ptqat (parameter elements that require
+/// grad), threads, steps, warmup, model, plus the median forward / backward / optimizer seconds
+/// per variant under "phases". Throws Error when a memory run fails (its exit status and stderr).
 void bench_step(const StepBenchOptions& options, std::ostream& out);
 
 /// The memory run of one variant (the hidden `bench step --memory-variant NAME`): sets up

@@ -13,23 +13,27 @@ void set_capture(const std::vector<NamedLayer>& layers, DiscrepancyCapture captu
   for (const NamedLayer& entry : layers) entry.layer->set_discrepancy_capture(capture);
 }
 
-/// Sums every layer's DiscrepancySums over the ranks of `group` ([layers, 5] float64).
+/// Sums every layer's DiscrepancySums (output and attached quantizers) over the ranks of `group`.
 void reduce_sums(const std::vector<NamedLayer>& layers, core::Collective& group) {
-  const auto count = static_cast<int64_t>(layers.size());
-  torch::Tensor sums = torch::zeros({count, 5}, torch::kDouble);
-  auto access = sums.accessor<double, 2>();
+  std::vector<DiscrepancySums*> all;
+  for (const NamedLayer& entry : layers) {
+    all.push_back(&entry.layer->discrepancy());
+    for (DiscrepancySums& sums : entry.layer->attached_discrepancy()) all.push_back(&sums);
+  }
+  const auto count = static_cast<int64_t>(all.size());
+  torch::Tensor packed = torch::zeros({count, 5}, torch::kDouble);
+  auto access = packed.accessor<double, 2>();
   for (int64_t i = 0; i < count; ++i) {
-    const DiscrepancySums& s = layers[i].layer->discrepancy();
+    const DiscrepancySums& s = *all[i];
     access[i][0] = s.squared_error;
     access[i][1] = s.reference_sq;
     access[i][2] = s.output_sq;
     access[i][3] = s.dot;
     access[i][4] = s.elements;
   }
-  group.all_reduce_sum(sums);
+  group.all_reduce_sum(packed);
   for (int64_t i = 0; i < count; ++i) {
-    DiscrepancySums& s = layers[i].layer->discrepancy();
-    s = {access[i][0], access[i][1], access[i][2], access[i][3], access[i][4]};
+    *all[i] = {access[i][0], access[i][1], access[i][2], access[i][3], access[i][4]};
   }
 }
 
@@ -45,7 +49,7 @@ void run_passes(torch::nn::Module& model, const std::vector<NamedLayer>& layers,
       set_mode(layers, LayerMode::kQuantize);
     }
   } capture_reset{layers};
-  for (const NamedLayer& entry : layers) entry.layer->discrepancy() = {};
+  for (const NamedLayer& entry : layers) entry.layer->reset_discrepancy();
   torch::NoGradGuard no_grad;
   for (int64_t batch = 0; batch < batches; ++batch) {
     if (mode == DiscrepancyMode::kIsolated) {
@@ -114,13 +118,13 @@ DiscrepancyTable measure_discrepancy(torch::nn::Module& model,
     run_passes(model, layers, batches, forward, mode);
     reduce_sums(layers, group);
     for (size_t i = 0; i < layers.size(); ++i) {
-      const DiscrepancySums& sums = layers[i].layer->discrepancy();
-      PTQAT_CHECK(sums.elements > 0, Error,
+      QuantizableLayer& layer = *layers[i].layer;
+      PTQAT_CHECK(layer.discrepancy().elements > 0, Error,
                   "discrepancy: layer '{}' produced no output on the calibration batches",
                   table[i].name);
       for (const auto& [measure_mode, metric] : all_measures()) {
         if (measure_mode != mode) continue;
-        table[i].measures[measure_name(mode, metric)] = sums.value(metric);
+        table[i].measures[measure_name(mode, metric)] = layer.discrepancy_value(metric);
       }
     }
   }

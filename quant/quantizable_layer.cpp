@@ -16,12 +16,18 @@ constexpr core::EnumName<LayerKind> kLayerKindNames[] = {
     {LayerKind::kConv2d, "conv2d"},
     {LayerKind::kConvBn2d, "conv_bn2d"},
     {LayerKind::kConvTranspose2d, "conv_transpose2d"},
-    {LayerKind::kLinear, "linear"}};
+    {LayerKind::kConvTransposeBn2d, "conv_transpose_bn2d"},
+    {LayerKind::kLinear, "linear"},
+    {LayerKind::kLinearBn1d, "linear_bn1d"}};
 
 }  // namespace
 
 const char* layer_kind_name(LayerKind kind) {
   return core::name_of(kind, kLayerKindNames, "LayerKind");
+}
+
+std::optional<LayerKind> layer_kind_from_name(std::string_view name) {
+  return core::value_of(name, kLayerKindNames);
 }
 
 void DiscrepancySums::add(const torch::Tensor& output, const torch::Tensor& reference) {
@@ -111,6 +117,7 @@ size_t QuantizableLayer::attach_activation_quantizer(const std::string& name) {
   // Defaults as the input quantizer's: configure_quantizers() sets the real spec.
   const QuantConfig defaults;
   attached_names_.push_back(name);
+  attached_discrepancy_.emplace_back();
   attached_quantizers_.push_back(register_module(
       name + "_quantizer",
       Quantizer(defaults.activation, defaults.activation_observer, defaults.observer, 1)));
@@ -121,7 +128,7 @@ torch::Tensor QuantizableLayer::quantize_attached(size_t index, const torch::Ten
   PTQAT_ASSERT(index < attached_quantizers_.size(), "attached quantizer {} of {}", index,
                attached_quantizers_.size());
   Quantizer& quantizer = attached_quantizers_[index];
-  if (keep_float_ || capture_ == DiscrepancyCapture::kIsolated) return x;
+  if (keep_float_) return x;
   switch (mode_) {
     case LayerMode::kFloat:
       return x;
@@ -131,7 +138,25 @@ torch::Tensor QuantizableLayer::quantize_attached(size_t index, const torch::Ten
     case LayerMode::kQuantize:
       break;
   }
-  return frozen() ? quantizer->forward_fixed(x) : quantizer->forward(x);
+  torch::Tensor quantized = frozen() ? quantizer->forward_fixed(x) : quantizer->forward(x);
+  if (capture_ == DiscrepancyCapture::kIsolated ||
+      capture_ == DiscrepancyCapture::kCompareReference) {
+    attached_discrepancy_[index].add(quantized, x);
+  }
+  return capture_ == DiscrepancyCapture::kIsolated ? x : quantized;
+}
+
+double QuantizableLayer::discrepancy_value(DiscrepancyMetric metric) const {
+  double value = discrepancy_.value(metric);
+  for (const DiscrepancySums& sums : attached_discrepancy_) {
+    if (sums.elements > 0) value += sums.value(metric);
+  }
+  return value;
+}
+
+void QuantizableLayer::reset_discrepancy() {
+  discrepancy_ = {};
+  for (DiscrepancySums& sums : attached_discrepancy_) sums = {};
 }
 
 void QuantizableLayer::finish_calibration(core::Collective& group) {

@@ -1,14 +1,17 @@
 #pragma once
-// QuantizableLayer: the base of every quantizable layer (QConv2d, QConvBn2d, QConvTranspose2d,
-// QLinear). A float layer plus a weight quantizer and an input-activation quantizer, with the
-// three modes of docs/architecture.md ("One layer, three modes"), freezing at the PTQ state, and the
-// captures the passes need: LibTorch has no forward hooks, so the layer itself records its
-// forward order, its calibration statistics and its float-vs-quantized discrepancy.
+// QuantizableLayer: the base of every quantizable layer (QConv2d, QConvTranspose2d, QLinear, and
+// with the BatchNorm after them QConvBn2d, QConvTransposeBn2d, QLinearBn1d). A float layer plus a
+// weight quantizer and an input-activation quantizer, with the three modes of
+// docs/architecture.md ("One layer, three modes"), freezing at the PTQ state, and the captures the
+// passes need: LibTorch has no forward hooks, so the layer itself records its forward order, its
+// calibration statistics and its float-vs-quantized discrepancy.
 
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "quant/quant_config.h"
@@ -23,10 +26,21 @@ enum class LayerMode {
   kQuantize,   ///< Fake-quantized input and (BN-folded) weight.
 };
 
-enum class LayerKind { kConv2d, kConvBn2d, kConvTranspose2d, kLinear };
+/// The kinds ending in Bn own the BatchNorm after them (quant/with_batch_norm.h).
+enum class LayerKind {
+  kConv2d,
+  kConvBn2d,
+  kConvTranspose2d,
+  kConvTransposeBn2d,
+  kLinear,
+  kLinearBn1d
+};
 
-/// "conv2d", "conv_bn2d", "conv_transpose2d", "linear" (tables, export).
+/// "conv2d", "conv_bn2d", "conv_transpose2d", "conv_transpose_bn2d", "linear", "linear_bn1d"
+/// (tables, export, records).
 const char* layer_kind_name(LayerKind kind);
+/// The kind named `name`, or nullopt.
+std::optional<LayerKind> layer_kind_from_name(std::string_view name);
 
 /// Running float64 sums that give a layer's output discrepancy over calibration batches in every
 /// metric (quant/quant_config.h: DiscrepancyMetric).
@@ -99,8 +113,8 @@ class QuantizableLayer : public torch::nn::Module {
   /// their statistics over `group` and set their scales. A keep-float layer skips this.
   void finish_calibration(core::Collective& group);
 
-  /// The weight the weight quantizer sees: the layer's weight, for QConvBn2d folded with the
-  /// BatchNorm's running statistics: w * gamma / sqrt(var + eps) per output channel.
+  /// The weight the weight quantizer sees: the layer's weight, for the layers owning a BatchNorm
+  /// folded with its running statistics: w * gamma / sqrt(var + eps) per output channel.
   virtual torch::Tensor folded_weight() = 0;
   /// The bias that goes with folded_weight() (undefined when the layer has none).
   virtual torch::Tensor folded_bias() = 0;
@@ -122,27 +136,40 @@ class QuantizableLayer : public torch::nn::Module {
   const torch::Tensor& frozen_weight() const { return frozen_weight_; }
   const torch::Tensor& frozen_bias() const { return frozen_bias_; }
 
-  /// Attaches a per-tensor quantizer, registered as submodule `<name>_quantizer`, for an activation that
-  /// the owning module computes from this layer's output and feeds to an operation without
+  /// Attaches a per-tensor quantizer, registered as submodule `<name>_quantizer`, for an activation
+  /// that the owning module computes from this layer's output and feeds to an operation without
   /// weights: the operands of an attention's matmuls (query, key, attention weights, value).
   /// It follows this layer: the input spec and observer of configure_quantizers(), calibration,
   /// freezing at a fixed scale, keep-float. Returns the index quantize_attached() takes.
   size_t attach_activation_quantizer(const std::string& name);
-  /// `x` through attached quantizer `index` in this layer's mode: float (and an isolated
-  /// discrepancy pass, which keeps the network in float) returns `x`, calibrate observes it,
-  /// quantize fake-quantizes it (with the fixed scale once frozen; unchanged when keep-float).
+  /// `x` through attached quantizer `index` in this layer's mode: float returns `x`, calibrate
+  /// observes it, quantize fake-quantizes it (with the fixed scale once frozen; unchanged when
+  /// keep-float). An isolated discrepancy pass keeps the network in float: it returns `x` and
+  /// adds the fake-quantized `x` against `x` to attached_discrepancy(); a comparing pass adds
+  /// its output against `x` likewise.
   torch::Tensor quantize_attached(size_t index, const torch::Tensor& x);
   /// Names of the attached quantizers (as given to attach_activation_quantizer), by index.
   const std::vector<std::string>& attached_names() const { return attached_names_; }
   Quantizer& attached_quantizer(size_t index) { return attached_quantizers_.at(index); }
 
-  /// BatchNorm statistics during fine-tuning (only QConvBn2d has any).
+  /// BatchNorm statistics during fine-tuning (of the layers owning a BatchNorm).
   virtual void set_bn_statistics(BnStatistics /*policy*/) {}
 
   /// Pass captures (quant/layer_discovery.h, quant/discrepancy.h).
   void set_forward_order(ForwardOrder* order) { forward_order_ = order; }
   void set_discrepancy_capture(DiscrepancyCapture capture);
+  /// The sums of the layer's output against its float reference.
   DiscrepancySums& discrepancy() { return discrepancy_; }
+  /// Per attached quantizer, the sums of its fake-quantized tensor against the tensor it was
+  /// given, in the quantized passes of either capture: the error the quantizer itself adds.
+  std::vector<DiscrepancySums>& attached_discrepancy() { return attached_discrepancy_; }
+  /// The layer's discrepancy in `metric`: its output's plus each attached quantizer's. An
+  /// attention's matmul operands are quantized by quantizers attached to the layer that
+  /// computes them (and frozen with it), so their error ranks that layer (docs/quantization.md,
+  /// "Attention"). Each term is one tensor's own metric, so a scale-free metric stays scale-free.
+  double discrepancy_value(DiscrepancyMetric metric) const;
+  /// Zeroes the output's and the attached quantizers' sums.
+  void reset_discrepancy();
 
  protected:
   /// `weight_channels`: the size of the weight along weight_axis().
@@ -160,7 +187,7 @@ class QuantizableLayer : public torch::nn::Module {
   virtual torch::Tensor apply_frozen(const torch::Tensor& x, const torch::Tensor& weight,
                                      const torch::Tensor& bias) = 0;
   /// Quantize mode of a trainable layer: apply(q(x), q(folded_weight()), folded_bias()).
-  /// QConvBn2d overrides it to update BatchNorm statistics first when configured.
+  /// The layers owning a BatchNorm override it to update its statistics first when configured.
   virtual torch::Tensor quantized_forward(const torch::Tensor& x);
   /// The quantized forward of a frozen layer: apply_frozen(q_fixed(x), cache).
   torch::Tensor frozen_forward(const torch::Tensor& x);
@@ -182,6 +209,7 @@ class QuantizableLayer : public torch::nn::Module {
   ForwardOrder* forward_order_ = nullptr;
   DiscrepancyCapture capture_ = DiscrepancyCapture::kNone;
   DiscrepancySums discrepancy_;
+  std::vector<DiscrepancySums> attached_discrepancy_;
   std::vector<torch::Tensor> references_;
   size_t next_reference_ = 0;
 };

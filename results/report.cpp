@@ -126,8 +126,8 @@ struct ComparisonColumns {
   std::vector<std::string> header() const {
     std::vector<std::string> header = {"method", "bits", "freeze", "rule"};
     header.insert(header.end(), metrics.begin(), metrics.end());
-    header.insert(header.end(),
-                  {"Δ " + metrics.front() + " vs QAT", "trainable params", "wall s", "peak MiB"});
+    header.insert(header.end(), {"Δ " + metrics.front() + " vs QAT", "trainable params", "train s",
+                                 "wall s", "peak MiB"});
     if (on_gpu) header.emplace_back("GPU peak MiB");
     header.emplace_back("seeds");
     return header;
@@ -143,6 +143,8 @@ struct ComparisonColumns {
       return static_cast<double>(run.trainable_parameters);
     }),
                        0));
+    row.push_back(
+        stat(variant.over_seeds([](const RunRecord& run) { return run.train_time_s; }), 1));
     row.push_back(
         stat(variant.over_seeds([](const RunRecord& run) { return run.wall_time_s; }), 1));
     row.push_back(stat(variant.over_seeds([](const RunRecord& run) {

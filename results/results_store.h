@@ -37,7 +37,7 @@ struct LayerRow {
   int64_t weight_bits = 0;
   int64_t input_bits = 0;
   bool keep_float = false;
-  bool ranked = true;  ///< false: a policy holds the layer's precision; PTQAT never freezes it
+  bool ranked = true;      ///< false: a policy holds the layer's precision; PTQAT never freezes it
   double discrepancy = 0;  ///< the measure the run's config names
   /// Every measure, by name ("isolated_nmse", "cumulative_cosine", ...); empty in records
   /// written before they existed.
@@ -74,7 +74,9 @@ struct RunRecord {
   std::string started_at;     ///< ISO 8601 UTC (utc_timestamp()) when the stage started.
   std::string finished_at;    ///< ISO 8601 UTC when it finished.
 
-  double wall_time_s = 0;                ///< Wall time of this stage, seconds.
+  double wall_time_s = 0;  ///< Wall time of this stage, seconds.
+  /// Training stages: seconds in training steps, without evaluation and checkpoint writes.
+  double train_time_s = 0;
   int64_t peak_host_memory_bytes = 0;    ///< Peak resident set size during the stage.
   int64_t peak_device_memory_bytes = 0;  ///< Peak accelerator memory; 0 on CPU.
   int64_t trainable_parameters = 0;      ///< Weights the stage trained (0 for PTQ, evaluation).

@@ -23,10 +23,12 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   stage.paths = stage_paths(config, key);
   stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
   std::map<std::string, results::MetricHistory> history;
-  const tasks::TaskMetrics best = train_stage(context, *model, stage, history, out);
+  const TrainingOutcome outcome = train_stage(context, *model, stage, history, out);
+  const tasks::TaskMetrics& best = outcome.best;
 
   results::RunRecord record =
       run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, best);
+  record.train_time_s = outcome.train_time_s;
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,

@@ -109,7 +109,8 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   stage.metadata = stage_metadata(config, keys.fine_tune, core::Stage::kFineTune);
   stage.metadata[metadata::kFrozenLayers] = frozen_layers;
   std::map<std::string, results::MetricHistory> history;
-  const tasks::TaskMetrics best = train_stage(context, model, stage, history, out);
+  const TrainingOutcome outcome = train_stage(context, model, stage, history, out);
+  const tasks::TaskMetrics& best = outcome.best;
 
   results::RunRecord record =
       run.record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
@@ -119,6 +120,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   if (quant.method == quant::QuantMethod::kPtqat) {
     record.frozen_overlap = quant::frozen_set_overlaps(table, options, selection);
   }
+  record.train_time_s = outcome.train_time_s;
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",

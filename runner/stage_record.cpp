@@ -49,15 +49,6 @@ To with_common_columns(const From& from) {
   return to;
 }
 
-quant::LayerKind layer_kind_from_name(const std::string& name) {
-  for (const quant::LayerKind kind :
-       {quant::LayerKind::kConv2d, quant::LayerKind::kConvBn2d, quant::LayerKind::kConvTranspose2d,
-        quant::LayerKind::kLinear}) {
-    if (name == quant::layer_kind_name(kind)) return kind;
-  }
-  PTQAT_FAIL(DataError, "layers/kind: unknown layer kind '{}'", name);
-}
-
 }  // namespace
 
 std::vector<results::LayerRow> layer_rows(const quant::DiscrepancyTable& table) {
@@ -73,7 +64,9 @@ quant::DiscrepancyTable discrepancy_table(const std::vector<results::LayerRow>& 
   quant::DiscrepancyTable table;
   for (const results::LayerRow& row : rows) {
     table.push_back(with_common_columns<results::LayerRow, quant::LayerDiscrepancy>(row));
-    table.back().kind = layer_kind_from_name(row.kind);
+    const std::optional<quant::LayerKind> kind = quant::layer_kind_from_name(row.kind);
+    PTQAT_CHECK(kind.has_value(), DataError, "layers/kind: unknown layer kind '{}'", row.kind);
+    table.back().kind = *kind;
   }
   return table;
 }

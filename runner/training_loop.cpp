@@ -7,6 +7,7 @@
 #include "core/autocast.h"
 #include "core/error.h"
 #include "core/preemption.h"
+#include "core/resources.h"
 #include "datasets/loader.h"
 #include "distributed/gradient_buckets.h"
 #include "quant/sync_batch_norm.h"
@@ -17,10 +18,10 @@
 
 namespace ptqat::runner {
 
-tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
-                               const TrainingStage& stage,
-                               std::map<std::string, results::MetricHistory>& history,
-                               std::ostream& out) {
+TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& model,
+                            const TrainingStage& stage,
+                            std::map<std::string, results::MetricHistory>& history,
+                            std::ostream& out) {
   const RunConfig& config = context.config();
   const OptimizerConfig& settings = *stage.optimizer;
   const StagePaths& paths = stage.paths;
@@ -58,7 +59,8 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   // Every rank starts from rank 0's weights (initialisations may differ by rank).
   distributed::broadcast_module(model, tensors);
 
-  tasks::TaskMetrics best;  // of the best checkpoint
+  TrainingOutcome outcome;
+  tasks::TaskMetrics& best = outcome.best;
   bool evaluated_best = false;
   const auto evaluate_now = [&](int64_t epoch) {
     const int64_t every = settings.eval_every_epochs;
@@ -73,6 +75,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
     // dropped, so the data order and every random engine continue exactly as before.
     const int64_t skip = epoch == state.epoch ? state.step_in_epoch : 0;
     while (step_in_epoch < skip && loader.next()) ++step_in_epoch;
+    core::Stopwatch epoch_training;
     while (auto batch = loader.next()) {
       schedule->apply(optimizer, state.schedule_step);
       optimizer.zero_grad();
@@ -108,6 +111,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
                    epoch + 1, step_in_epoch, paths.last_checkpoint);
       }
     }
+    outcome.train_time_s += epoch_training.seconds();
     progress.finish();
     state.epoch = epoch + 1;
     state.step_in_epoch = 0;
@@ -136,7 +140,7 @@ tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& m
   load_model_weights(paths.checkpoint, model);
   // Resumed after the best evaluation: evaluate the best checkpoint again for the record.
   if (!evaluated_best) best = context.evaluate(model, {});
-  return best;
+  return outcome;
 }
 
 }  // namespace ptqat::runner

@@ -24,6 +24,14 @@ struct TrainingStage {
   std::map<std::string, std::string> metadata;
 };
 
+/// What a training stage gives its record.
+struct TrainingOutcome {
+  tasks::TaskMetrics best;  ///< metrics of the best checkpoint
+  /// Seconds in training steps (loading, forward, backward, optimizer) of this attempt, without
+  /// evaluation and checkpoint writes: the fine-tuning cost the method compares.
+  double train_time_s = 0;
+};
+
 /// Trains the parameters of `model` that require grad on the training split (augmented as
 /// configured) for optimizer->epochs epochs, data-parallel over context.group() (rank 0's
 /// weights broadcast first, one shard per rank, gradients averaged in buckets; the "loss" history
@@ -32,9 +40,9 @@ struct TrainingStage {
 /// task's primary metric (or the latest, without ground truth) is saved to paths.checkpoint.
 /// Appends "loss" and "val_<primary>" to `history`, prints one line per evaluation to `out`, and
 /// returns the best checkpoint's metrics; `model` then holds the best checkpoint's weights.
-tasks::TaskMetrics train_stage(const StageContext& context, torch::nn::Module& model,
-                               const TrainingStage& stage,
-                               std::map<std::string, results::MetricHistory>& history,
-                               std::ostream& out);
+TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& model,
+                            const TrainingStage& stage,
+                            std::map<std::string, results::MetricHistory>& history,
+                            std::ostream& out);
 
 }  // namespace ptqat::runner

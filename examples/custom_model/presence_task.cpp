@@ -9,8 +9,8 @@
 
 #include "core/error.h"
 #include "datasets/nuscenes/categories.h"
-#include "quant/qconv_bn2d.h"
 #include "quant/qlinear.h"
+#include "quant/with_batch_norm.h"
 #include "runner/task_plugins.h"
 #include "tasks/bev/pillar_feature_net.h"
 

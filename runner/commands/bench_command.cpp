@@ -1,5 +1,5 @@
 // ptqat bench loader [FILE] [--set ...] [--batches N]
-// ptqat bench step [--model NAME] [--threads N] [--steps N] [--warmup N] [--json]
+// ptqat bench step [--model NAME] [--threads N] [--steps N] [--warmup N] [--selection S] [--json]
 
 #include <memory>
 #include <string>
@@ -63,6 +63,10 @@ void add_step(CLI::App& group, CommandTable& table) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   step->add_flag("--json", options.json, "print one JSON object");
+  step->add_option("--selection", options.selection,
+                   "PTQAT's frozen set: rule (the paper's, measured) or alternate (fixed)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"rule", "alternate"}));
   // The memory run of one variant in its own process (bench/step_bench.h).
   step->add_option("--memory-variant", command->memory_variant)
       ->check(CLI::IsMember({"float", "qat", "ptqat"}))

@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "quant/sync_batch_norm.h"
-
 namespace ptqat::tasks::bev {
 
 namespace nn = torch::nn;
@@ -28,13 +26,12 @@ NeckBranchImpl::NeckBranchImpl(int64_t in_channels, int64_t out_channels, double
   if (factor > 1.0 || (factor == 1.0 && !conv_for_no_stride)) {
     const auto kernel = static_cast<int64_t>(std::llround(factor));
     up = register_module(
-        "up", quant::QConvTranspose2d(nn::ConvTranspose2dOptions(in_channels, out_channels, kernel)
-                                          .stride(kernel)
-                                          .bias(false)));
+        "up", quant::QConvTransposeBn2d(
+                  nn::ConvTranspose2dOptions(in_channels, out_channels, kernel)
+                      .stride(kernel)
+                      .bias(false),
+                  nn::BatchNorm2dOptions(out_channels).eps(bn_eps).momentum(bn_momentum)));
     kaiming_init(up->conv->weight, up->conv->bias);
-    bn = register_module(
-        "bn",
-        nn::BatchNorm2d(nn::BatchNorm2dOptions(out_channels).eps(bn_eps).momentum(bn_momentum)));
   } else {
     const auto kernel = static_cast<int64_t>(std::llround(1.0 / factor));
     down = register_module(
@@ -43,7 +40,7 @@ NeckBranchImpl::NeckBranchImpl(int64_t in_channels, int64_t out_channels, double
 }
 
 torch::Tensor NeckBranchImpl::forward(const torch::Tensor& x) {
-  return torch::relu(up ? quant::batch_norm(bn, up(x)) : down(x));
+  return torch::relu(up ? up(x) : down(x));
 }
 
 }  // namespace ptqat::tasks::bev

@@ -6,8 +6,7 @@
 
 #include <cstdint>
 
-#include "quant/qconv_bn2d.h"
-#include "quant/qconv_transpose2d.h"
+#include "quant/with_batch_norm.h"
 
 namespace ptqat::tasks::bev {
 
@@ -19,18 +18,17 @@ quant::QConvBn2d conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride
                          double eps, double momentum);
 
 /// One neck branch of SECOND-FPN: resamples a backbone stage to the common resolution, then
-/// BatchNorm + ReLU. A factor > 1: QConvTranspose2d (kernel = stride = factor, no bias, module
-/// `up`) and a plain BatchNorm2d (`bn`); a factor < 1: a QConvBn2d with kernel = stride =
+/// BatchNorm + ReLU. A factor > 1: QConvTransposeBn2d (kernel = stride = factor, no bias, module
+/// `up`, its BatchNorm `up.bn`); a factor < 1: a QConvBn2d with kernel = stride =
 /// 1 / factor (`down`), as mmdet3d's SECONDFPN; a factor of 1 the former, or the latter (a 1x1
 /// conv) with `conv_for_no_stride` (SECONDFPN's use_conv_for_no_stride).
 class NeckBranchImpl : public torch::nn::Module {
  public:
-  NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor, bool conv_for_no_stride, double bn_eps,
-                 double bn_momentum);
+  NeckBranchImpl(int64_t in_channels, int64_t out_channels, double factor, bool conv_for_no_stride,
+                 double bn_eps, double bn_momentum);
   torch::Tensor forward(const torch::Tensor& x);
 
-  quant::QConvTranspose2d up{nullptr};
-  torch::nn::BatchNorm2d bn{nullptr};
+  quant::QConvTransposeBn2d up{nullptr};
   quant::QConvBn2d down{nullptr};
 };
 TORCH_MODULE(NeckBranch);

@@ -11,7 +11,7 @@
 
 #include "datasets/batch.h"
 #include "datasets/pillars.h"
-#include "quant/qconv_bn2d.h"
+#include "quant/with_batch_norm.h"
 #include "tasks/bev/bev_layers.h"
 #include "tasks/bev/bev_net_config.h"
 #include "tasks/bev/pillar_feature_net.h"
@@ -19,12 +19,11 @@
 
 namespace ptqat::tasks::bev {
 
-/// Quantizable layers: `pfn.linear{i}` (QLinear); for "second" `backbone.{s}.{i}` (QConvBn2d,
-/// conv3x3, i = 0 strided) and `neck.{s}.up` (QConvTranspose2d, followed by the plain
-/// BatchNorm2d `neck.{s}.bn`) or `neck.{s}.down` (QConvBn2d); for "transformer"
-/// `encoder.patch_embed`, `encoder.blocks.{i}.attention.qkv` / `.proj`, `.fc1`, `.fc2`; then
-/// `shared` (QConvBn2d). The BatchNorm1d of the pillar net, the BatchNorm2d after transposed
-/// convs and the LayerNorms are parameters outside the quantizable layers.
+/// Quantizable layers: `pfn.linear{i}` (QLinearBn1d); for "second" `backbone.{s}.{i}`
+/// (QConvBn2d, conv3x3, i = 0 strided) and `neck.{s}.up` (QConvTransposeBn2d) or `neck.{s}.down`
+/// (QConvBn2d); for "transformer" `encoder.patch_embed`, `encoder.blocks.{i}.attention.qkv` /
+/// `.proj`, `.fc1`, `.fc2`; then `shared` (QConvBn2d). Every BatchNorm belongs to the layer before
+/// it; the LayerNorms are parameters outside the quantizable layers.
 class BevNetImpl : public torch::nn::Module {
  public:
   /// Validates the config (validate()); `point_features`: features per point of

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "quant/sync_batch_norm.h"
 
 namespace ptqat::tasks::bev {
 
@@ -75,12 +74,10 @@ PillarFeatureNetImpl::PillarFeatureNetImpl(int64_t in_features,
   PTQAT_CHECK(!channels.empty(), ConfigError, "model.pfn_channels: expected at least one layer");
   int64_t in = in_features;
   for (size_t i = 0; i < channels.size(); ++i) {
-    linears_.push_back(
-        register_module(fmt::format("linear{}", i),
-                        quant::QLinear(nn::LinearOptions(in, channels[i]).bias(false))));
-    norms_.push_back(register_module(
-        fmt::format("norm{}", i),
-        nn::BatchNorm1d(nn::BatchNorm1dOptions(channels[i]).eps(bn_eps).momentum(bn_momentum))));
+    linears_.push_back(register_module(
+        fmt::format("linear{}", i),
+        quant::QLinearBn1d(nn::LinearOptions(in, channels[i]).bias(false),
+                           nn::BatchNorm1dOptions(channels[i]).eps(bn_eps).momentum(bn_momentum))));
     in = 2 * channels[i];
   }
   out_channels_ = channels.back();
@@ -114,7 +111,7 @@ torch::Tensor PillarFeatureNetImpl::forward(const torch::Tensor& features,
 
   torch::Tensor pooled;
   for (size_t i = 0; i < linears_.size(); ++i) {
-    const torch::Tensor y = torch::relu(quant::batch_norm(norms_[i], linears_[i](x)));
+    const torch::Tensor y = torch::relu(linears_[i](x));
     if (cpu_kernel) {
       pooled = SegmentMax::apply(y, offsets);
     } else {

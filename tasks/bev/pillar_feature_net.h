@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "quant/qlinear.h"
+#include "quant/with_batch_norm.h"
 
 namespace ptqat::tasks::bev {
 
@@ -15,15 +15,14 @@ namespace ptqat::tasks::bev {
 /// intensity, time lag) plus the 5 pillar decorations.
 inline constexpr int64_t kPillarPointFeatures = 10;
 
-/// Layers of QLinear (no bias) + BatchNorm1d + ReLU over the points of each pillar, then a max
+/// Layers of QLinearBn1d (no bias) + ReLU over the points of each pillar, then a max
 /// over the pillar's points. A layer before the last concatenates each point's output with its
 /// pillar's max, so the next layer sees 2 * channels inputs (the PointPillars PFNLayer).
 ///
 /// Only the kept points (slot < num_points) enter the layers, the BatchNorm statistics and the
 /// max: padding slots are not points. (mmdet3d runs the padding zeros through the layers as well,
-/// where BatchNorm turns them into non-zero features that can win the max.) The BatchNorm1d are
-/// plain LibTorch layers: parameters outside the quantizable layers. Module names: `linear{i}`,
-/// `norm{i}`.
+/// where BatchNorm turns them into non-zero features that can win the max.) Module names:
+/// `linear{i}` (its BatchNorm `linear{i}.bn`).
 class PillarFeatureNetImpl : public torch::nn::Module {
  public:
   PillarFeatureNetImpl(int64_t in_features, const std::vector<int64_t>& channels, double bn_eps,
@@ -36,8 +35,7 @@ class PillarFeatureNetImpl : public torch::nn::Module {
   int64_t out_channels() const { return out_channels_; }
 
  private:
-  std::vector<quant::QLinear> linears_;
-  std::vector<torch::nn::BatchNorm1d> norms_;
+  std::vector<quant::QLinearBn1d> linears_;
   int64_t out_channels_ = 0;
 };
 TORCH_MODULE(PillarFeatureNet);

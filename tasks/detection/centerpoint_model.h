@@ -13,7 +13,7 @@
 #include "datasets/batch.h"
 #include "datasets/pillars.h"
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
+#include "quant/with_batch_norm.h"
 #include "tasks/bev/bev_net.h"
 #include "tasks/detection/detection_model_config.h"
 

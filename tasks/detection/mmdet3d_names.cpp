@@ -41,12 +41,13 @@ quant::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config)
   for (size_t i = 0; i < bev.pfn_channels.size(); ++i) {
     const std::string theirs = fmt::format("pts_voxel_encoder.pfn_layers.{}", i);
     names.add(fmt::format("pfn.linear{}.linear.weight", i), theirs + ".linear.weight");
-    names.norm(fmt::format("pfn.norm{}", i), theirs + ".norm");
+    names.norm(fmt::format("pfn.linear{}.bn", i), theirs + ".norm");
   }
   // SECOND: blocks.{s} = [conv, BN, ReLU] for the strided conv and each further layer.
   for (size_t s = 0; s < bev.backbone_layers.size(); ++s) {
     for (int64_t j = 0; j <= bev.backbone_layers[s]; ++j) {
-      names.conv_bn(fmt::format("backbone.{}.{}", s, j), fmt::format("pts_backbone.blocks.{}.{}", s, 3 * j),
+      names.conv_bn(fmt::format("backbone.{}.{}", s, j),
+                    fmt::format("pts_backbone.blocks.{}.{}", s, 3 * j),
                     fmt::format("pts_backbone.blocks.{}.{}", s, 3 * j + 1));
     }
   }
@@ -56,7 +57,7 @@ quant::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config)
     const std::string theirs = fmt::format("pts_neck.deblocks.{}", s);
     if (factor > 1.0 || (factor == 1.0 && !bev.neck_conv_for_no_stride)) {
       names.add(fmt::format("neck.{}.up.conv.weight", s), theirs + ".0.weight");
-      names.norm(fmt::format("neck.{}.bn", s), theirs + ".1");
+      names.norm(fmt::format("neck.{}.up.bn", s), theirs + ".1");
     } else {
       names.conv_bn(fmt::format("neck.{}.down", s), theirs + ".0", theirs + ".1");
     }
@@ -64,8 +65,12 @@ quant::NameMapping mmdet3d_centerpoint_names(const DetectionModelConfig& config)
   names.conv_bn("shared", "pts_bbox_head.shared_conv.conv", "pts_bbox_head.shared_conv.bn");
   // CenterHead's SeparateHead per task group: a ConvModule then the final conv with bias.
   constexpr std::array<std::pair<const char*, const char*>, 6> kBranches = {
-      {{"offset", "reg"}, {"height", "height"}, {"size", "dim"}, {"rotation", "rot"},
-       {"velocity", "vel"}, {"heatmap", "heatmap"}}};
+      {{"offset", "reg"},
+       {"height", "height"},
+       {"size", "dim"},
+       {"rotation", "rot"},
+       {"velocity", "vel"},
+       {"heatmap", "heatmap"}}};
   for (size_t g = 0; g < config.class_groups().size(); ++g) {
     for (const auto& [ours, theirs] : kBranches) {
       const std::string our_branch = fmt::format("heads.{}.{}", g, ours);

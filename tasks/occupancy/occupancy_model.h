@@ -11,7 +11,7 @@
 #include "datasets/batch.h"
 #include "datasets/pillars.h"
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
+#include "quant/with_batch_norm.h"
 #include "tasks/bev/bev_net.h"
 #include "tasks/occupancy/occupancy_config.h"
 

@@ -1,6 +1,5 @@
 #include "tasks/segmentation/segmentation_model.h"
 
-#include "quant/sync_batch_norm.h"
 #include "tasks/segmentation/lidarseg_metric.h"
 
 namespace ptqat::tasks::segmentation {
@@ -11,20 +10,15 @@ SegmentationModelImpl::SegmentationModelImpl(const bev::BevNetConfig& bev,
                                              const SegmentationConfig& head,
                                              const datasets::PillarConfig& pillars)
     : bev::BevNetImpl(bev, pillars) {
-  const auto norm = [&](int64_t channels) {
-    return nn::BatchNorm1d(
-        nn::BatchNorm1dOptions(channels).eps(bev.bn_eps).momentum(bev.bn_momentum));
+  const auto linear_bn = [&](int64_t in, int64_t out) {
+    return quant::QLinearBn1d(
+        nn::LinearOptions(in, out).bias(false),
+        nn::BatchNorm1dOptions(out).eps(bev.bn_eps).momentum(bev.bn_momentum));
   };
-  point_encoder_ = register_module(
-      "point_encoder",
-      quant::QLinear(nn::LinearOptions(kPointFeatures, head.point_channels).bias(false)));
-  point_norm_ = register_module("point_norm", norm(head.point_channels));
-  classifier_hidden_ = register_module(
-      "classifier_hidden",
-      quant::QLinear(nn::LinearOptions(head.point_channels + bev.shared_channels,
-                                       head.hidden_channels)
-                         .bias(false)));
-  classifier_norm_ = register_module("classifier_norm", norm(head.hidden_channels));
+  point_encoder_ = register_module("point_encoder", linear_bn(kPointFeatures, head.point_channels));
+  classifier_hidden_ =
+      register_module("classifier_hidden",
+                      linear_bn(head.point_channels + bev.shared_channels, head.hidden_channels));
   classifier_out_ = register_module(
       "classifier_out", quant::QLinear(nn::LinearOptions(head.hidden_channels, kNumClasses - 1)));
 }
@@ -45,11 +39,11 @@ torch::Tensor SegmentationModelImpl::forward(const datasets::Batch& batch,
   const torch::Tensor dy = y - (cells.y_min + (iy.to(y.dtype()) + 0.5) * cells.cell_y);
   const torch::Tensor own =
       torch::cat({selected.slice(1, 0, 5), dx.unsqueeze(1), dy.unsqueeze(1)}, 1);
-  const torch::Tensor encoded = torch::relu(quant::batch_norm(point_norm_, point_encoder_(own)));
+  const torch::Tensor encoded = torch::relu(point_encoder_(own));
   // [B, H, W, C] gathered at (sample, iy, ix).
   const torch::Tensor cell_features = features.permute({0, 2, 3, 1}).index({sample, iy, ix});
-  const torch::Tensor hidden = torch::relu(quant::batch_norm(
-      classifier_norm_, classifier_hidden_(torch::cat({encoded, cell_features}, 1))));
+  const torch::Tensor hidden =
+      torch::relu(classifier_hidden_(torch::cat({encoded, cell_features}, 1)));
   return classifier_out_(hidden);
 }
 

@@ -20,9 +20,9 @@ namespace ptqat::tasks::segmentation {
 /// the centre of the point's BEV cell.
 inline constexpr int64_t kPointFeatures = 7;
 
-/// Layers beyond bev::BevNetImpl's: `point_encoder` (QLinear, no bias) + BatchNorm1d
-/// `point_norm` + ReLU; `classifier_hidden` (QLinear over the point features concatenated with
-/// the cell's shared BEV features, no bias) + BatchNorm1d `classifier_norm` + ReLU;
+/// Layers beyond bev::BevNetImpl's: `point_encoder` (QLinearBn1d, no bias) + ReLU;
+/// `classifier_hidden` (QLinearBn1d over the point features concatenated with the cell's shared
+/// BEV features, no bias) + ReLU;
 /// `classifier_out` (QLinear with bias) -> 16 logits, logit j for challenge class j + 1.
 class SegmentationModelImpl : public bev::BevNetImpl {
  public:
@@ -33,8 +33,8 @@ class SegmentationModelImpl : public bev::BevNetImpl {
   torch::Tensor forward(const datasets::Batch& batch, const torch::Tensor& points);
 
  private:
-  quant::QLinear point_encoder_{nullptr}, classifier_hidden_{nullptr}, classifier_out_{nullptr};
-  torch::nn::BatchNorm1d point_norm_{nullptr}, classifier_norm_{nullptr};
+  quant::QLinearBn1d point_encoder_{nullptr}, classifier_hidden_{nullptr};
+  quant::QLinear classifier_out_{nullptr};
 };
 TORCH_MODULE(SegmentationModel);
 

@@ -37,6 +37,24 @@ TEST(BenchStep, JsonHasPositiveFiguresAndConsistentRatios) {
   EXPECT_EQ(json.at("threads").get<int>(), 1);
   EXPECT_EQ(json.at("steps").get<int>(), 3);
   EXPECT_EQ(json.at("model").get<std::string>(), "tiny-bev");
+  EXPECT_EQ(json.at("selection").get<std::string>(), "rule");
+  EXPECT_LT(value("trainable_params_ptqat"), value("trainable_params_qat"));
+  EXPECT_GT(value("trainable_params_ptqat"), 0);
+}
+
+TEST(BenchStep, SelectionIsTheRuleOrTheAlternateSet) {
+  // tiny-bev: the same layer kinds as bev, small. Both selections freeze half the layers; the
+  // rule's set comes from the measured discrepancy, so its trainable count can differ.
+  const std::string common = "bench step --model tiny-bev --threads 1 --steps 1 --warmup 0 --json";
+  const testing::CliRun alternate = ptqat(common + " --selection alternate");
+  ASSERT_EQ(alternate.exit_code, 0) << alternate.output;
+  const nlohmann::json json = nlohmann::json::parse(alternate.output);
+  EXPECT_EQ(json.at("selection").get<std::string>(), "alternate");
+  EXPECT_LT(json.at("trainable_params_ptqat").get<int64_t>(),
+            json.at("trainable_params_qat").get<int64_t>());
+  const testing::CliRun wrong = ptqat(common + " --selection largest 2>&1");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find("--selection"), std::string::npos) << wrong.output;
 }
 
 TEST(BenchStep, TableNamesEveryVariantAndRatio) {
@@ -57,7 +75,8 @@ TEST(BenchStep, UnknownModelIsAUsageError) {
 TEST(BenchStep, HelpListsTheOptionsButNotTheMemoryRun) {
   const testing::CliRun run = ptqat("bench step --help");
   EXPECT_EQ(run.exit_code, 0);
-  for (const char* option : {"--model", "--threads", "--steps", "--warmup", "--json"}) {
+  for (const char* option :
+       {"--model", "--threads", "--steps", "--warmup", "--selection", "--json"}) {
     EXPECT_NE(run.output.find(option), std::string::npos) << option;
   }
   EXPECT_EQ(run.output.find("--memory-variant"), std::string::npos) << run.output;

@@ -13,11 +13,11 @@
 #include "quant/layer_discovery.h"
 #include "quant/layer_policy.h"
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
 #include "quant/qconv_transpose2d.h"
 #include "quant/qlinear.h"
 #include "quant/quantized_export.h"
 #include "quant/selection.h"
+#include "quant/with_batch_norm.h"
 #include "tests/quant/layer_test_util.h"
 #include "tests/support/temp_dir.h"
 
@@ -185,8 +185,8 @@ TEST(PtqatPasses, IsolatedDiscrepancyRanksTheHardLayerLast) {
 TEST(PtqatPasses, OneMeasurementGivesEveryMeasureAndTheConfiguredOneRanks) {
   Fixture f(four_bit_config());
   f.calibrate();
-  const DiscrepancyTable table = f.discrepancy(DiscrepancyMode::kCumulative,
-                                               DiscrepancyMetric::kCosine);
+  const DiscrepancyTable table =
+      f.discrepancy(DiscrepancyMode::kCumulative, DiscrepancyMetric::kCosine);
   const DiscrepancyTable isolated_mse = f.discrepancy();
   for (size_t i = 0; i < table.size(); ++i) {
     ASSERT_EQ(table[i].measures.size(), 6u) << table[i].name;
@@ -207,8 +207,8 @@ TEST(PtqatPasses, PolicyHeldLayersAreNotRankedNeverFrozenAndNotCounted) {
   // stem (first) and head (last) at 8 bits, mid in float: three ranked layers remain.
   const std::vector<bool> ranked = {false, false, true, true, true, false};
   for (size_t i = 0; i < table.size(); ++i) EXPECT_EQ(table[i].ranked, ranked[i]) << table[i].name;
-  for (SelectionRule rule : {SelectionRule::kSmallest, SelectionRule::kLargest,
-                             SelectionRule::kRandom}) {
+  for (SelectionRule rule :
+       {SelectionRule::kSmallest, SelectionRule::kLargest, SelectionRule::kRandom}) {
     SelectionOptions options;
     options.rule = rule;
     options.freeze_ratio = 1.0;

@@ -1,9 +1,8 @@
-#include "quant/qconv_bn2d.h"
-
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "quant/with_batch_norm.h"
 #include "tests/quant/layer_test_util.h"
 
 namespace ptqat::quant {

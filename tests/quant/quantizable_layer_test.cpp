@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
+#include "quant/with_batch_norm.h"
 #include "tests/quant/layer_test_util.h"
 
 namespace ptqat::quant {

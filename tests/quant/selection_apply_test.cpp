@@ -10,9 +10,9 @@
 #include "core/collective.h"
 #include "quant/layer_policy.h"
 #include "quant/qconv2d.h"
-#include "quant/qconv_bn2d.h"
 #include "quant/qlinear.h"
 #include "quant/selection.h"
+#include "quant/with_batch_norm.h"
 
 namespace ptqat::quant {
 namespace {

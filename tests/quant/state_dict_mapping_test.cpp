@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "quant/qconv_bn2d.h"
 #include "quant/qlinear.h"
+#include "quant/with_batch_norm.h"
 #include "tests/support/expect_error.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,9 +32,9 @@ std::vector<std::string> names_of(const StateDict& state) {
 TEST(StateDictMapping, FloatStateIsWeightsAndNormsWithoutQuantizerState) {
   auto model = small_model();
   EXPECT_EQ(names_of(float_state(*model)),
-            (std::vector<std::string>{"0.conv.weight", "0.bn.weight", "0.bn.bias", "1.linear.weight",
-                                      "1.linear.bias", "0.bn.running_mean", "0.bn.running_var",
-                                      "0.bn.num_batches_tracked"}));
+            (std::vector<std::string>{"0.conv.weight", "0.bn.weight", "0.bn.bias",
+                                      "1.linear.weight", "1.linear.bias", "0.bn.running_mean",
+                                      "0.bn.running_var", "0.bn.num_batches_tracked"}));
 }
 
 TEST(StateDictMapping, LoadsThroughTheMappingAndWritesBackUnderItsNames) {
@@ -42,12 +42,14 @@ TEST(StateDictMapping, LoadsThroughTheMappingAndWritesBackUnderItsNames) {
   auto source = small_model();
   auto target = small_model();
   NameMapping mapping;
-  for (const auto& [name, tensor] : float_state(*source)) mapping.names.emplace_back(name, "theirs." + name);
+  for (const auto& [name, tensor] : float_state(*source))
+    mapping.names.emplace_back(name, "theirs." + name);
   const StateDict theirs = mapped_float_state(*source, mapping);
   EXPECT_EQ(theirs[0].first, "theirs.0.conv.weight");
   load_float_state(*target, theirs, mapping, "file.pth");
   const StateDict a = float_state(*source), b = float_state(*target);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::equal(a[i].second, b[i].second)) << a[i].first;
   // Without a mapping the names are ptqat's; float64 sources are cast to the model's dtype.
   StateDict doubled = float_state(*source);
   for (auto& [name, tensor] : doubled) {
@@ -62,13 +64,14 @@ TEST(StateDictMapping, EveryMismatchIsListedAndNothingIsCopied) {
   const torch::Tensor before = float_state(*model)[0].second.clone();
   StateDict state = float_state(*model);
   for (auto& [name, tensor] : state) tensor = torch::ones_like(tensor);
-  state.erase(state.begin() + 1);                                    // 0.bn.weight missing
-  state[2].second = torch::ones({3, 4});                             // 1.linear.weight mis-shaped
-  state.emplace_back("extra.weight", torch::ones({1}));             // unexpected
-  expect_error<DataError>([&] { load_float_state(*model, state, {}, "ckpt.pth"); },
-                          {"ckpt.pth: expected a tensor for each of the model's 8 float tensors",
-                           "1 missing: 0.bn.weight", "1 unexpected: extra.weight",
-                           "1 of another shape: 1.linear.weight is [3, 4], 1.linear.weight expects [2, 4]"});
+  state.erase(state.begin() + 1);                        // 0.bn.weight missing
+  state[2].second = torch::ones({3, 4});                 // 1.linear.weight mis-shaped
+  state.emplace_back("extra.weight", torch::ones({1}));  // unexpected
+  expect_error<DataError>(
+      [&] { load_float_state(*model, state, {}, "ckpt.pth"); },
+      {"ckpt.pth: expected a tensor for each of the model's 8 float tensors",
+       "1 missing: 0.bn.weight", "1 unexpected: extra.weight",
+       "1 of another shape: 1.linear.weight is [3, 4], 1.linear.weight expects [2, 4]"});
   EXPECT_TRUE(torch::equal(float_state(*model)[0].second, before));
 }
 
@@ -85,7 +88,10 @@ TEST(StateDictMapping, JsonMappingFilesAreChecked) {
   // A mapping that leaves a tensor out is an error on load.
   auto model = small_model();
   expect_error<DataError>(
-      [&] { load_float_state(*model, {{"backbone.0.weight", torch::ones({4, 3, 3, 3})}}, mapping, "m.pth"); },
+      [&] {
+        load_float_state(*model, {{"backbone.0.weight", torch::ones({4, 3, 3, 3})}}, mapping,
+                         "m.pth");
+      },
       {"7 missing", "0.bn.weight (not in the mapping)"});
 }
 

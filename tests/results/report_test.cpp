@@ -49,6 +49,7 @@ RunRecord record(const Setting& setting, const std::string& stage, double nds,
   run.metrics = {{"NDS", nds}, {"mAP", nds / 2}};
   run.trainable_parameters = trainable;
   run.wall_time_s = 10;
+  run.train_time_s = 8;
   run.peak_host_memory_bytes = 512 << 20;
   for (int64_t i = 0; i < 4; ++i) {
     LayerRow layer;
@@ -101,6 +102,8 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   EXPECT_EQ(comparison.rows[4][3].text, "smallest");
   EXPECT_EQ(comparison.rows[4][6].text, "-0.0200");
   EXPECT_EQ(comparison.rows[4][7].stat.mean, 500);
+  EXPECT_EQ(comparison.header[8], "train s");  // fine-tune time without evaluation
+  EXPECT_EQ(comparison.rows[4][8].stat.mean, 8);
   EXPECT_EQ(comparison.rows[4].back().text, "2");
   EXPECT_EQ(comparison.rows[3][3].text, "largest");
   EXPECT_EQ(comparison.rows[3].back().text, "1");
@@ -193,7 +196,7 @@ TEST(Report, RendersMarkdownLatexAndCsv) {
   const std::string md = render_report(tables, ReportFormat::kMarkdown);
   EXPECT_NE(md.find("| float | - | - | - | 0.4100 ± 0.0141 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | smallest | 0.3700 ± 0.0141 | 0.1850 ± 0.0071 | "
-                    "-0.0200 | 500 ± 0 | 10.0 ± 0.0 | 512 ± 0 | 2 |"),
+                    "-0.0200 | 500 ± 0 | 8.0 ± 0.0 | 10.0 ± 0.0 | 512 ± 0 | 2 |"),
             std::string::npos)
       << md;
   const std::string latex = render_report(tables, ReportFormat::kLatex);
@@ -203,7 +206,8 @@ TEST(Report, RendersMarkdownLatexAndCsv) {
   const std::string csv = render_report(tables, ReportFormat::kCsv);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "table,method,bits,freeze,rule,NDS,NDS std,mAP,mAP std,Δ NDS vs QAT,trainable params,"
-            "trainable params std,wall s,wall s std,peak MiB,peak MiB std,seeds");
+            "trainable params std,train s,train s std,wall s,wall s std,peak MiB,peak MiB std,"
+            "seeds");
   EXPECT_NE(csv.find(",float,-,-,-,0.41,0.0141421,0.205,"), std::string::npos) << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 rows, no ablation
   EXPECT_THROW(parse_report_format("html"), ConfigError);

@@ -10,6 +10,7 @@
 
 #include "core/collective.h"
 #include "quant/calibration.h"
+#include "quant/discrepancy.h"
 #include "quant/layer_discovery.h"
 #include "quant/layer_policy.h"
 #include "quant/quantized_export.h"
@@ -51,7 +52,8 @@ TEST(TransformerBlock, WindowsWithoutShiftDoNotSeeEachOther) {
   using torch::indexing::Slice;
   EXPECT_TRUE(a.index({0, Slice(2, 4)}).equal(b.index({0, Slice(2, 4)})));
   EXPECT_TRUE(a.index({0, Slice(0, 2), Slice(2, 4)}).equal(b.index({0, Slice(0, 2), Slice(2, 4)})));
-  EXPECT_FALSE(a.index({0, Slice(0, 2), Slice(0, 2)}).equal(b.index({0, Slice(0, 2), Slice(0, 2)})));
+  EXPECT_FALSE(
+      a.index({0, Slice(0, 2), Slice(0, 2)}).equal(b.index({0, Slice(0, 2), Slice(0, 2)})));
 }
 
 TEST(TransformerBlock, ShiftedWindowsMaskTokensFromDifferentRegions) {
@@ -77,9 +79,7 @@ struct Encoder {
     config.window = 4;
     torch::manual_seed(2);
     net = WindowTransformer(3, config, 16, 16);
-    layers = quant::in_forward_order(quant::find_quantizable_layers(*net),
-                                     [&] { net(input); });
-    quant::QuantConfig quant;
+    layers = quant::in_forward_order(quant::find_quantizable_layers(*net), [&] { net(input); });
     quant.weight.bits = 4;
     quant::configure_layers(layers, quant);
   }
@@ -88,6 +88,17 @@ struct Encoder {
         net->named_modules()["blocks." + std::to_string(block) + ".attention.qkv"]);
   }
 
+  /// The isolated NMSE of every layer, by name.
+  std::map<std::string, double> discrepancy() {
+    std::map<std::string, double> by_name;
+    const auto forward = [&](int64_t) { net(input); };
+    for (const auto& row : quant::measure_discrepancy(*net, layers, 1, forward, quant, group)) {
+      by_name[row.name] = row.discrepancy;
+    }
+    return by_name;
+  }
+
+  quant::QuantConfig quant;
   WindowTransformer net{nullptr};
   torch::Tensor input = torch::randn({2, 3, 16, 16});
   std::vector<quant::NamedLayer> layers;
@@ -106,7 +117,8 @@ TEST(WindowTransformer, ProjectionsAreLayersAndMatmulOperandsAreQuantized) {
   quant::set_mode(e.layers, quant::LayerMode::kFloat);
   const torch::Tensor float_out = e.net(e.input);
   EXPECT_EQ(float_out.sizes().vec(), (std::vector<int64_t>{2, 8, 8, 8}));
-  quant::calibrate(*e.net, e.layers, 1, [&](int64_t) { e.net(e.input); }, e.group);
+  quant::calibrate(
+      *e.net, e.layers, 1, [&](int64_t) { e.net(e.input); }, e.group);
   for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(e.qkv(1)->attached_quantizer(i)->calibrated());
   const torch::Tensor quantized = e.net(e.input);
   EXPECT_FALSE(quantized.equal(float_out));
@@ -117,9 +129,32 @@ TEST(WindowTransformer, ProjectionsAreLayersAndMatmulOperandsAreQuantized) {
   EXPECT_FALSE(e.net(e.input).equal(float_out));
 }
 
+TEST(WindowTransformer, ABadlyScaledQueryKeyQuantizerShowsUpInItsLayersDiscrepancy) {
+  Encoder e;
+  quant::calibrate(
+      *e.net, e.layers, 1, [&](int64_t) { e.net(e.input); }, e.group);
+  const std::map<std::string, double> calibrated = e.discrepancy();
+  {
+    // The key operand of q.k^T with a scale 20 times too small: most keys clip.
+    torch::NoGradGuard no_grad;
+    e.qkv(0)->attached_quantizer(1)->scale().mul_(0.05);
+  }
+  const std::map<std::string, double> spoiled = e.discrepancy();
+  const std::string qkv = "blocks.0.attention.qkv";
+  EXPECT_GT(spoiled.at(qkv), 5 * calibrated.at(qkv));
+  for (const auto& [name, value] : spoiled) {
+    // In the isolated mode every other layer sees float inputs: nothing else changes.
+    if (name != qkv) {
+      EXPECT_EQ(value, calibrated.at(name)) << name;
+    }
+    EXPECT_LE(value, spoiled.at(qkv)) << name;
+  }
+}
+
 TEST(WindowTransformer, FrozenAttachedScalesStayFixedAndExportRoundTrips) {
   Encoder e;
-  quant::calibrate(*e.net, e.layers, 1, [&](int64_t) { e.net(e.input); }, e.group);
+  quant::calibrate(
+      *e.net, e.layers, 1, [&](int64_t) { e.net(e.input); }, e.group);
   for (const quant::NamedLayer& layer : e.layers) layer.layer->unfreeze();
   EXPECT_TRUE(e.qkv(0)->attached_quantizer(0)->scale().requires_grad());
   for (const quant::NamedLayer& layer : e.layers) layer.layer->freeze();
@@ -133,10 +168,12 @@ TEST(WindowTransformer, FrozenAttachedScalesStayFixedAndExportRoundTrips) {
   quant::export_quantized(e.layers, dir.file("model.h5"));
   Encoder fresh;  // same seed: same float weights, uncalibrated
   quant::import_quantized(fresh.layers, dir.file("model.h5"));
-  for (const quant::NamedLayer& layer : fresh.layers) layer.layer->set_mode(quant::LayerMode::kQuantize);
+  for (const quant::NamedLayer& layer : fresh.layers)
+    layer.layer->set_mode(quant::LayerMode::kQuantize);
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(torch::allclose(fresh.net(e.input), expected, 1e-6, 1e-6));
-  EXPECT_TRUE(fresh.qkv(1)->attached_quantizer(3)->scale().equal(e.qkv(1)->attached_quantizer(3)->scale()));
+  EXPECT_TRUE(
+      fresh.qkv(1)->attached_quantizer(3)->scale().equal(e.qkv(1)->attached_quantizer(3)->scale()));
 }
 
 }  // namespace

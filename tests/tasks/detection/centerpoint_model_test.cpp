@@ -46,14 +46,16 @@ std::map<std::string, int> kinds_of(const std::vector<quant::NamedLayer>& layers
   return kinds;
 }
 
-/// Names of every torch Conv2d, ConvTranspose2d and Linear module in `model`.
+/// Names of the plain LibTorch conv, linear and BatchNorm modules of `model`.
 std::set<std::string> plain_layers(torch::nn::Module& model) {
   std::set<std::string> names;
   for (const auto& item : model.named_modules()) {
     const torch::nn::Module* m = item.value().get();
     if (dynamic_cast<const torch::nn::Conv2dImpl*>(m) ||
         dynamic_cast<const torch::nn::ConvTranspose2dImpl*>(m) ||
-        dynamic_cast<const torch::nn::LinearImpl*>(m)) {
+        dynamic_cast<const torch::nn::LinearImpl*>(m) ||
+        dynamic_cast<const torch::nn::BatchNorm1dImpl*>(m) ||
+        dynamic_cast<const torch::nn::BatchNorm2dImpl*>(m)) {
       names.insert(item.key());
     }
   }
@@ -99,17 +101,20 @@ TEST(CenterPointModel, EveryConvAndLinearIsQuantizable) {
   const std::vector<quant::NamedLayer> layers = quant::find_quantizable_layers(*model);
   // pfn 1 + backbone 3 x (1 + 1) + neck 3 + shared 1 + 6 groups x 6 branches x 2.
   EXPECT_EQ(layers.size(), 83U);
-  const std::map<std::string, int> expected = {
-      {"linear", 1}, {"conv_bn2d", 6 + 1 + 1 + 36}, {"conv_transpose2d", 2}, {"conv2d", 36}};
+  const std::map<std::string, int> expected = {{"linear_bn1d", 1},
+                                               {"conv_bn2d", 6 + 1 + 1 + 36},
+                                               {"conv_transpose_bn2d", 2},
+                                               {"conv2d", 36}};
   EXPECT_EQ(kinds_of(layers), expected);
 
-  // Every torch conv / linear module is the float layer inside one of them.
+  // Every torch conv / linear module is the float layer inside one of them, and every BatchNorm
+  // belongs to one of them (a separate one would keep training after its layer froze).
   std::set<std::string> owned;
   for (const auto& layer : layers) {
-    for (const char* member : {".conv", ".linear"}) owned.insert(layer.name + member);
+    for (const char* member : {".conv", ".linear", ".bn"}) owned.insert(layer.name + member);
   }
   const std::set<std::string> plain = plain_layers(*model);
-  EXPECT_EQ(plain.size(), layers.size());
+  EXPECT_EQ(plain.size(), layers.size() + 44 + 2 + 1);  // and one BatchNorm per *_bn layer
   for (const std::string& name : plain) EXPECT_TRUE(owned.count(name)) << name;
 
   // The forward calls every one of them.
@@ -131,8 +136,10 @@ TEST(CenterPointModel, FullPresetLayersAndParameters) {
   EXPECT_EQ(model->grid().height, 128);
   const std::vector<quant::NamedLayer> layers = quant::find_quantizable_layers(*model);
   EXPECT_EQ(layers.size(), 93U);  // 1 + 16 + 3 + 1 + 72
-  const std::map<std::string, int> expected = {
-      {"linear", 1}, {"conv_bn2d", 16 + 1 + 1 + 36}, {"conv_transpose2d", 2}, {"conv2d", 36}};
+  const std::map<std::string, int> expected = {{"linear_bn1d", 1},
+                                               {"conv_bn2d", 16 + 1 + 1 + 36},
+                                               {"conv_transpose_bn2d", 2},
+                                               {"conv2d", 36}};
   EXPECT_EQ(kinds_of(layers), expected);
 
   // By hand (weights, biases, BatchNorm affine):
@@ -154,6 +161,7 @@ TEST(CenterPointModel, FullPresetLayersAndParameters) {
     layer_params += layer.layer->parameter_count();
   }
   EXPECT_EQ(parameter_count(*model) - scales, total);
+  EXPECT_EQ(layer_params, total);  // every BatchNorm belongs to a quantizable layer
   std::cout << "full CenterPoint-PointPillars: " << total << " parameters (" << layer_params
             << " in quantizable layers, " << total - layer_params << " outside), " << scales
             << " quantizer scales, " << layers.size() << " quantizable layers\n";

@@ -7,9 +7,8 @@
 
 #include "tasks/detection/mmdet3d_names.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "core/torch_pickle.h"
@@ -33,7 +32,8 @@ nlohmann::json mmdet3d_centerpoint_pillar02_tensors() {
     for (const char* tensor : {"weight", "bias", "running_mean", "running_var"}) {
       add(prefix + "." + tensor, {channels});
     }
-    tensors[prefix + ".num_batches_tracked"] = {{"shape", nlohmann::json::array()}, {"dtype", "int64"}};
+    tensors[prefix + ".num_batches_tracked"] = {{"shape", nlohmann::json::array()},
+                                                {"dtype", "int64"}};
   };
   add("pts_voxel_encoder.pfn_layers.0.linear.weight", {64, 10});
   norm("pts_voxel_encoder.pfn_layers.0.norm", 64);
@@ -41,7 +41,8 @@ nlohmann::json mmdet3d_centerpoint_pillar02_tensors() {
   int64_t in = 64;
   for (size_t s = 0; s < 3; ++s) {
     for (int64_t j = 0; j <= layers[s]; ++j) {
-      add(fmt::format("pts_backbone.blocks.{}.{}.weight", s, 3 * j), {channels[s], j == 0 ? in : channels[s], 3, 3});
+      add(fmt::format("pts_backbone.blocks.{}.{}.weight", s, 3 * j),
+          {channels[s], j == 0 ? in : channels[s], 3, 3});
       norm(fmt::format("pts_backbone.blocks.{}.{}", s, 3 * j + 1), channels[s]);
     }
     in = channels[s];
@@ -54,8 +55,13 @@ nlohmann::json mmdet3d_centerpoint_pillar02_tensors() {
   norm("pts_bbox_head.shared_conv.bn", 64);
   const std::vector<int64_t> classes = {1, 2, 2, 1, 2, 2};
   for (size_t g = 0; g < classes.size(); ++g) {
-    for (const auto& [head, out] : std::vector<std::pair<std::string, int64_t>>{
-             {"reg", 2}, {"height", 1}, {"dim", 3}, {"rot", 2}, {"vel", 2}, {"heatmap", classes[g]}}) {
+    for (const auto& [head, out] :
+         std::vector<std::pair<std::string, int64_t>>{{"reg", 2},
+                                                      {"height", 1},
+                                                      {"dim", 3},
+                                                      {"rot", 2},
+                                                      {"vel", 2},
+                                                      {"heatmap", classes[g]}}) {
       const std::string prefix = fmt::format("pts_bbox_head.task_heads.{}.{}", g, head);
       add(prefix + ".0.conv.weight", {64, 64, 3, 3});
       norm(prefix + ".0.bn", 64);
@@ -73,7 +79,8 @@ DetectionModelConfig full_preset() {
 }
 
 TEST(Mmdet3dNames, ThePublishedCheckpointLayoutLoadsIntoTheFullPreset) {
-  if (ptqat::testing::python_with_numpy().empty()) GTEST_SKIP() << "python3 with numpy is not installed";
+  if (ptqat::testing::python_with_numpy().empty())
+    GTEST_SKIP() << "python3 with numpy is not installed";
   ptqat::testing::TempDir dir;
   const nlohmann::json tensors = mmdet3d_centerpoint_pillar02_tensors();
   ptqat::testing::write_torch_checkpoint({{"nest", "state_dict"}, {"tensors", tensors}},
@@ -85,7 +92,8 @@ TEST(Mmdet3dNames, ThePublishedCheckpointLayoutLoadsIntoTheFullPreset) {
   CenterPointModel model(config, datasets::PillarConfig{});
   const quant::NameMapping mapping = mmdet3d_centerpoint_names(config);
   EXPECT_EQ(mapping.names.size(), tensors.size());
-  quant::load_float_state(*model, state, mapping, "centerpoint_pillar02.pth");  // throws on any mismatch
+  quant::load_float_state(*model, state, mapping,
+                          "centerpoint_pillar02.pth");  // throws on any mismatch
 
   const auto source = [&](const std::string& name) {
     for (const auto& [key, tensor] : state) {
@@ -96,11 +104,16 @@ TEST(Mmdet3dNames, ThePublishedCheckpointLayoutLoadsIntoTheFullPreset) {
   };
   const auto params = model->named_parameters();
   const auto buffers = model->named_buffers();
-  EXPECT_TRUE(torch::equal(params["backbone.1.3.conv.weight"], source("pts_backbone.blocks.1.9.weight")));
-  EXPECT_TRUE(torch::equal(params["neck.1.down.conv.weight"], source("pts_neck.deblocks.1.0.weight")));
-  EXPECT_TRUE(torch::equal(params["neck.2.up.conv.weight"], source("pts_neck.deblocks.2.0.weight")));
-  EXPECT_TRUE(torch::equal(buffers["neck.2.bn.running_var"], source("pts_neck.deblocks.2.1.running_var")));
-  EXPECT_TRUE(torch::equal(params["heads.4.size.out.conv.bias"], source("pts_bbox_head.task_heads.4.dim.1.bias")));
+  EXPECT_TRUE(
+      torch::equal(params["backbone.1.3.conv.weight"], source("pts_backbone.blocks.1.9.weight")));
+  EXPECT_TRUE(
+      torch::equal(params["neck.1.down.conv.weight"], source("pts_neck.deblocks.1.0.weight")));
+  EXPECT_TRUE(
+      torch::equal(params["neck.2.up.conv.weight"], source("pts_neck.deblocks.2.0.weight")));
+  EXPECT_TRUE(torch::equal(buffers["neck.2.up.bn.running_var"],
+                           source("pts_neck.deblocks.2.1.running_var")));
+  EXPECT_TRUE(torch::equal(params["heads.4.size.out.conv.bias"],
+                           source("pts_bbox_head.task_heads.4.dim.1.bias")));
   EXPECT_TRUE(torch::equal(params["heads.5.heatmap.hidden.bn.weight"],
                            source("pts_bbox_head.task_heads.5.heatmap.0.bn.weight")));
 
@@ -125,9 +138,10 @@ TEST(Mmdet3dNames, PtqatToPyTorchFileToPtqatGivesIdenticalOutputs) {
   fresh->eval();
 
   const quant::NameMapping mapping = mmdet3d_centerpoint_names(config);
-  core::write_torch_state_dict(dir.file("export.pth"), quant::mapped_float_state(*trained, mapping));
+  core::write_torch_state_dict(dir.file("export.pth"),
+                               quant::mapped_float_state(*trained, mapping));
   quant::load_float_state(*fresh, core::read_torch_state_dict(dir.file("export.pth")), mapping,
-                            "export.pth");
+                          "export.pth");
   torch::NoGradGuard no_grad;
   const CenterPointOutput a = trained->forward_bev(bev), b = fresh->forward_bev(bev);
   for (size_t g = 0; g < a.size(); ++g) {
