@@ -45,6 +45,26 @@ void publish_file(const std::string& temporary, const std::string& path) {
   fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
 }
 
+bool publish_file_if_absent(const std::string& temporary, const std::string& path) {
+  bool published = false;
+  try {
+    fsync_path(temporary, O_RDONLY);
+    published = ::link(temporary.c_str(), path.c_str()) == 0;
+    PTQAT_CHECK(published || errno == EEXIST, IoError, "{}: cannot link {} into place: {}", path,
+                temporary, std::strerror(errno));
+  } catch (...) {
+    std::remove(temporary.c_str());
+    throw;
+  }
+  std::remove(temporary.c_str());
+  if (published) {
+    std::filesystem::path folder = std::filesystem::path(path).parent_path();
+    if (folder.empty()) folder = ".";
+    fsync_path(folder.string(), O_RDONLY | O_DIRECTORY);
+  }
+  return published;
+}
+
 void write_file_durably(const std::string& path, std::string_view bytes) {
   const std::string temporary = temporary_path_for(path);
   {

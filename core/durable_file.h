@@ -16,6 +16,11 @@ std::string temporary_path_for(const std::string& path);
 /// paths and the failed call; on failure `path` is untouched and `temporary` removed.
 void publish_file(const std::string& temporary, const std::string& path);
 
+/// As publish_file(), but never replaces: links `temporary` to `path` (link(2) fails when `path`
+/// exists, atomically, so that of two concurrent publishers one wins and the other learns it).
+/// Returns false, `path` untouched and `temporary` removed, when `path` exists.
+bool publish_file_if_absent(const std::string& temporary, const std::string& path);
+
 /// Writes `bytes` to `path` whole or not at all: a temporary sibling, then publish_file().
 /// Throws IoError naming the file when it cannot be written.
 void write_file_durably(const std::string& path, std::string_view bytes);

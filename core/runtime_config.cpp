@@ -19,6 +19,9 @@ void RuntimeConfig::visit(ConfigVisitor& v) {
     v.field({"cudnn_benchmark", "let cuDNN pick the fastest convolution algorithms (CUDA)",
              Stage::kNone},
             cudnn_benchmark);
+    v.field({"force", "rerun recorded stages, keeping their records as superseded versions",
+             Stage::kNone},
+            force);
   });
 }
 

@@ -17,6 +17,9 @@ struct RuntimeConfig {
   std::string log_level = "info";
   /// cuDNN picks the fastest convolution algorithms per input shape (CUDA only).
   bool cudnn_benchmark = false;
+  /// Run stages that are recorded already; each earlier record is kept as a superseded version
+  /// (the CLI's --force). Without it a recorded stage is reused, never recorded again.
+  bool force = false;
 
   void visit(ConfigVisitor& v);
 };

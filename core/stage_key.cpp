@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -71,6 +73,23 @@ std::string canonical_form(const ConfigFields& fields, Stage stage) {
   std::string text;
   for (const auto& line : writer.lines) text += line + "\n";
   return text;
+}
+
+std::string file_content_hash(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  PTQAT_CHECK(file.good(), IoError, "{}: cannot open to hash its contents", path);
+  const std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state(XXH3_createState(),
+                                                                       &XXH3_freeState);
+  PTQAT_CHECK(state && XXH3_128bits_reset(state.get()) == XXH_OK, InternalError,
+              "xxhash: cannot start a hash");
+  std::vector<char> buffer(1 << 20);
+  while (file) {
+    file.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    XXH3_128bits_update(state.get(), buffer.data(), static_cast<size_t>(file.gcount()));
+  }
+  PTQAT_CHECK(file.eof(), IoError, "{}: read failed while hashing its contents", path);
+  const XXH128_hash_t hash = XXH3_128bits_digest(state.get());
+  return fmt::format("{:016x}{:016x}", hash.high64, hash.low64);
 }
 
 std::string stage_key(const ConfigFields& fields, Stage stage, const std::string& parent_key) {

@@ -1,6 +1,7 @@
 #include "results/results_store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -116,9 +117,10 @@ h5::File open_results_file(const std::string& path) {
   return file;
 }
 
-/// Writes a new HDF5 file at a temporary beside `path` with `fill`, then publishes it.
-template <class Fill>
-void write_file_atomically(const std::string& path, Fill fill) {
+/// Writes a new HDF5 file at a temporary beside `path` with `fill`, then `publish`es it
+/// (core::publish_file by default); returns what `publish` returns.
+template <class Fill, class Publish>
+bool write_file_atomically(const std::string& path, Fill fill, Publish publish) {
   const std::string temporary = temporary_for(path);
   try {
     {
@@ -127,11 +129,31 @@ void write_file_atomically(const std::string& path, Fill fill) {
       fill(file);
       file.flush();
     }  // closed before publishing: the rename must see every byte HDF5 wrote
-    core::publish_file(temporary, path);
+    return publish(temporary, path);
   } catch (...) {
     std::remove(temporary.c_str());
     throw;
   }
+}
+
+template <class Fill>
+void write_file_atomically(const std::string& path, Fill fill) {
+  write_file_atomically(path, fill, [](const std::string& temporary, const std::string& final) {
+    core::publish_file(temporary, final);
+    return true;
+  });
+}
+
+/// "<key>.<n>.h5" of a superseded version: n, or 0 when `name` is not one of `key`.
+int64_t version_number(const std::string& name, const std::string& key) {
+  const std::string prefix = key + ".";
+  if (name.rfind(prefix, 0) != 0 || !ends_with(name, kRecordSuffix)) return 0;
+  const std::string number = name.substr(prefix.size(), name.size() - prefix.size() - 3);
+  if (number.empty() || number.size() > 9 ||
+      number.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  return std::stoll(number);
 }
 
 }  // namespace
@@ -146,7 +168,9 @@ std::string utc_timestamp() {
 }
 
 ResultsStore::ResultsStore(std::string dir)
-    : dir_(std::move(dir)), records_dir_((fs::path(dir_) / "records").string()) {
+    : dir_(std::move(dir)),
+      records_dir_((fs::path(dir_) / "records").string()),
+      superseded_dir_((fs::path(dir_) / "superseded").string()) {
   std::error_code error;
   fs::create_directories(records_dir_, error);
   PTQAT_CHECK(!error, IoError, "{}: cannot create the records folder: {}", records_dir_,
@@ -159,11 +183,55 @@ std::string ResultsStore::record_path(const std::string& key) const {
   return (fs::path(records_dir_) / (key + kRecordSuffix)).string();
 }
 
-void ResultsStore::write(const RunRecord& record) const {
+void ResultsStore::write(const RunRecord& record, Recording how) const {
   check_record(record);
-  write_file_atomically(record_path(record.key), [&](const h5::File& file) {
+  const std::string path = record_path(record.key);
+  const auto fill = [&](const h5::File& file) {
     write_run(file.create_group("runs").create_group(record.key), record);
-  });
+  };
+  const bool published = write_file_atomically(
+      path, fill, [&](const std::string& temporary, const std::string& final) {
+        if (how == Recording::kNew) return core::publish_file_if_absent(temporary, final);
+        keep_as_superseded(record.key);
+        core::publish_file(temporary, final);
+        return true;
+      });
+  PTQAT_CHECK(published, RecordExists,
+              "{}: stage {} is recorded already; nothing was written (--force records a new "
+              "version and keeps this one as superseded)",
+              path, record.key);
+}
+
+void ResultsStore::keep_as_superseded(const std::string& key) const {
+  const std::string current = record_path(key);
+  std::error_code error;
+  if (!fs::is_regular_file(current, error)) return;
+  fs::create_directories(superseded_dir_, error);
+  PTQAT_CHECK(!error, IoError, "{}: cannot create the folder: {}", superseded_dir_,
+              error.message());
+  // A hard link, not a copy: the version is the very file readers saw, and link(2) fails
+  // instead of replacing when a concurrent writer took the same number.
+  for (int64_t n = static_cast<int64_t>(superseded(key).size()) + 1;; ++n) {
+    const std::string version =
+        (fs::path(superseded_dir_) / fmt::format("{}.{}.h5", key, n)).string();
+    if (::link(current.c_str(), version.c_str()) == 0) return;
+    PTQAT_CHECK(errno == EEXIST, IoError, "{}: cannot keep {} as a superseded version: {}", version,
+                current, std::strerror(errno));
+  }
+}
+
+std::vector<std::string> ResultsStore::superseded(const std::string& key) const {
+  check_key(key);
+  std::vector<std::pair<int64_t, std::string>> versions;
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(superseded_dir_, error)) {
+    const int64_t n = version_number(entry.path().filename().string(), key);
+    if (n > 0) versions.emplace_back(n, entry.path().string());
+  }
+  std::sort(versions.begin(), versions.end());
+  std::vector<std::string> paths;
+  for (const auto& version : versions) paths.push_back(version.second);
+  return paths;
 }
 
 bool ResultsStore::contains(const std::string& key) const {
@@ -235,11 +303,18 @@ void ResultsStore::consolidate(const std::string& results_path) const {
     file.set_attribute_utf8("ptqat_version", ptqat::version());
     file.set_attribute_utf8("consolidated_at", utc_timestamp());
     const h5::Group runs = file.create_group("runs");
+    const h5::Group superseded_runs = file.create_group("superseded");
     for (const std::string& key : all) {
       const std::string path = record_path(key);
       const h5::File record = open_results_file(path);
       read_run(record, path, key);  // validates every field: a corrupt record stops here
       record.open_group("runs").copy(key, runs, key);
+      for (const std::string& version_path : superseded(key)) {
+        const h5::File version = open_results_file(version_path);
+        read_run(version, version_path, key);
+        const std::string name = fs::path(version_path).stem().string();  // <key>.<n>
+        version.open_group("runs").copy(key, superseded_runs, name);
+      }
     }
   });
 }

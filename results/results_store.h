@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace ptqat::results {
 
 /// A metric over training: value i was measured at steps[i] (optimizer step or epoch, as the
@@ -97,20 +99,39 @@ struct RunRecord {
 /// Now, as ISO 8601 UTC with second precision: "2025-03-01T12:34:56Z".
 std::string utc_timestamp();
 
+/// How ResultsStore::write treats a key that is recorded already.
+enum class Recording {
+  kNew,         ///< Refuse: RecordExists, nothing written.
+  kNewVersion,  ///< Keep the recorded version as a superseded one, then publish the new one.
+};
+
+/// A record of the key exists and Recording::kNew was asked for (the CLI's --force asks for
+/// kNewVersion).
+class RecordExists : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
 /// The records of one sweep (or run) folder. Not thread-safe: HDF5 here is built without its
 /// thread-safety option, so one thread per process uses HDF5 at a time. Several processes may
-/// write different records into one folder at once; the last writer of a key wins, whole.
+/// write records into one folder at once. A record is never overwritten: a second write of a key
+/// is refused, or with Recording::kNewVersion keeps the first as a superseded version
+/// (<dir>/superseded/<key>.<n>.h5, n = 1, 2, ...).
 class ResultsStore {
  public:
   /// Opens (creating <dir>/records if missing) and removes stale temporaries of crashed writers
   /// (Note [record temporaries]). Throws IoError when the folder cannot be created.
   explicit ResultsStore(std::string dir);
 
-  /// Records `record` under record.key, replacing an existing record of that key atomically: a
-  /// reader or a crash sees the old record or the new one, never a mix. Throws InternalError for
-  /// a malformed record (bad names, columns of unequal length), IoError when writing fails; the
-  /// published records are untouched then.
-  void write(const RunRecord& record) const;
+  /// Records `record` under record.key, atomically: a reader or a crash sees the record whole or
+  /// not at all. With kNew, RecordExists naming the file when the key is recorded (also when a
+  /// concurrent writer published it first); with kNewVersion the recorded version is first
+  /// linked into superseded/. Throws InternalError for a malformed record (bad names, columns
+  /// of unequal length), IoError when writing fails; the published records are untouched then.
+  void write(const RunRecord& record, Recording how = Recording::kNew) const;
+
+  /// The superseded versions of `key`, oldest first (paths of record files).
+  std::vector<std::string> superseded(const std::string& key) const;
 
   /// Whether a record of `key` is published: a resumed sweep skips that stage.
   bool contains(const std::string& key) const;
@@ -125,8 +146,9 @@ class ResultsStore {
   std::vector<std::string> keys() const;
 
   /// Rebuilds `results_path` (typically <dir>/results.h5) from every record, each validated by
-  /// reading it in full and copied to /runs/<key>; written to a temporary and renamed into
-  /// place, so an existing results file is never opened for writing and its readers keep
+  /// reading it in full and copied to /runs/<key> (superseded versions to
+  /// /superseded/<key>.<n>, which read_results() leaves out); written to a temporary and renamed
+  /// into place, so an existing results file is never opened for writing and its readers keep
   /// reading the old view. Stale temporaries of `results_path` are removed first. A corrupt
   /// record is an error naming it; nothing is skipped.
   void consolidate(const std::string& results_path) const;
@@ -136,8 +158,12 @@ class ResultsStore {
   std::string record_path(const std::string& key) const;
 
  private:
+  /// Links the published record of `key` (if any) to the next free superseded/<key>.<n>.h5.
+  void keep_as_superseded(const std::string& key) const;
+
   std::string dir_;
   std::string records_dir_;
+  std::string superseded_dir_;
 };
 
 /// Every run of a results file (consolidated, or a single record file), in key order.

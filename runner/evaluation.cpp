@@ -141,9 +141,19 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
     out << "metrics: " << options.metrics_json << "\n";
   }
 
+  // Keyed by the checkpoint's contents, not only the stage it names: an evaluation of a copy or
+  // of a changed file is another record, never the recorded one's.
   RunConfig resolved = config;
-  const std::string key =
-      core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate, loaded.key);
+  const std::string key = core::stage_key(
+      core::fields_of(resolved), core::Stage::kEvaluate,
+      fmt::format("{} content {}", loaded.key, core::file_content_hash(loaded.path)));
+  if (reuse_recorded(config, key)) {
+    out << fmt::format(
+        "evaluation {}: recorded already (same checkpoint contents and settings), not recorded "
+        "again; --force records it as a new version\n",
+        key);
+    return metrics;
+  }
   results::RunRecord record =
       run.record(config, key, loaded.key, core::Stage::kEvaluate, loaded.method, model, metrics);
   record.trainable_parameters = 0;

@@ -3,6 +3,7 @@
 #include "core/resources.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
+#include "runner/stage_record.h"
 #include "runner/stage_run.h"
 #include "runner/training_loop.h"
 #include "tasks/metrics_text.h"
@@ -15,13 +16,25 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   const StageRun run;
   const StageContext context(config, /*with_train_split=*/true, group);
   const std::string key = stage_keys(config).float_train;
+  const StagePaths paths = stage_paths(config, key);
+  if (reuse_recorded(config, key)) {
+    const tasks::TaskMetrics recorded =
+        recorded_metrics(results::ResultsStore(config.output.dir).read(key));
+    out << fmt::format(
+        "float model {}: recorded, reusing {} ({}); --force trains it again and keeps this "
+        "record as a superseded version\n",
+        key, paths.checkpoint, tasks::summary_line(recorded));
+    return recorded;
+  }
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
 
   TrainingStage stage;
   stage.name = "train";
   stage.optimizer = &config.train;
-  stage.paths = stage_paths(config, key);
+  stage.paths = paths;
   stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
+  // A forced rerun of a recorded model starts afresh: its last checkpoint is the finished run's.
+  stage.resume = !results::ResultsStore(config.output.dir).contains(key);
   std::map<std::string, results::MetricHistory> history;
   const TrainingOutcome outcome = train_stage(context, *model, stage, history, out);
   const tasks::TaskMetrics& best = outcome.best;

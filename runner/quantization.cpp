@@ -22,16 +22,6 @@ namespace ptqat::runner {
 
 namespace {
 
-/// A metric recorded earlier, for the summary of a reused stage.
-tasks::TaskMetrics recorded_metrics(const results::RunRecord& record) {
-  tasks::TaskMetrics metrics;
-  metrics.scalars = record.metrics;
-  metrics.class_names = record.class_names;
-  metrics.per_class = record.per_class;
-  metrics.has_ground_truth = !record.metrics.empty();
-  return metrics;
-}
-
 /// The outcome of the calibration stage: the layers calibrated, in quantize mode.
 struct Calibration {
   quant::DiscrepancyTable table;
@@ -45,7 +35,7 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   const RunConfig& config = context.config();
   const StagePaths paths = stage_paths(config, keys.calibrate);
   const results::ResultsStore store(config.output.dir);
-  if (store.contains(keys.calibrate) && std::filesystem::exists(paths.checkpoint)) {
+  if (reuse_recorded(config, keys.calibrate) && std::filesystem::exists(paths.checkpoint)) {
     load_model_weights(paths.checkpoint, model);
     quant::set_mode(layers, quant::LayerMode::kQuantize);
     const results::RunRecord record = store.read(keys.calibrate);
@@ -84,7 +74,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   const RunConfig& config = context.config();
   const quant::QuantConfig& quant = config.quant;
   const results::ResultsStore store(config.output.dir);
-  if (store.contains(keys.fine_tune)) {
+  if (reuse_recorded(config, keys.fine_tune)) {
     const results::RunRecord record = store.read(keys.fine_tune);
     out << fmt::format("fine-tune {}: recorded, {} trainable parameters: {}\n", keys.fine_tune,
                        record.trainable_parameters, tasks::summary_line(recorded_metrics(record)));
@@ -108,6 +98,8 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   stage.paths = stage_paths(config, keys.fine_tune);
   stage.metadata = stage_metadata(config, keys.fine_tune, core::Stage::kFineTune);
   stage.metadata[metadata::kFrozenLayers] = frozen_layers;
+  // A forced rerun of a recorded stage starts afresh: its last checkpoint is the finished run's.
+  stage.resume = !store.contains(keys.fine_tune);
   std::map<std::string, results::MetricHistory> history;
   const TrainingOutcome outcome = train_stage(context, model, stage, history, out);
   const tasks::TaskMetrics& best = outcome.best;

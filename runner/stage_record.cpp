@@ -51,6 +51,15 @@ To with_common_columns(const From& from) {
 
 }  // namespace
 
+tasks::TaskMetrics recorded_metrics(const results::RunRecord& record) {
+  tasks::TaskMetrics metrics;
+  metrics.scalars = record.metrics;
+  metrics.class_names = record.class_names;
+  metrics.per_class = record.per_class;
+  metrics.has_ground_truth = !record.metrics.empty();
+  return metrics;
+}
+
 std::vector<results::LayerRow> layer_rows(const quant::DiscrepancyTable& table) {
   std::vector<results::LayerRow> rows;
   for (const quant::LayerDiscrepancy& layer : table) {

@@ -14,6 +14,9 @@ namespace ptqat::runner {
 results::RunLabels record_labels(const RunConfig& config, const std::string& primary_metric);
 
 /// quant's per-layer table as recorded, and back (DataError naming an unknown layer kind).
+/// The metrics of a record, for the summary of a reused stage.
+tasks::TaskMetrics recorded_metrics(const results::RunRecord& record);
+
 std::vector<results::LayerRow> layer_rows(const quant::DiscrepancyTable& table);
 quant::DiscrepancyTable discrepancy_table(const std::vector<results::LayerRow>& rows);
 

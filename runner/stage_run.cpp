@@ -47,10 +47,15 @@ results::RunRecord StageRun::record(const RunConfig& config, const std::string& 
   return record;
 }
 
+bool reuse_recorded(const RunConfig& config, const std::string& key) {
+  return !config.runtime.force && results::ResultsStore(config.output.dir).contains(key);
+}
+
 void publish(const StageContext& context, const results::RunRecord& record) {
   if (context.writes()) {
     const results::ResultsStore store(context.config().output.dir);
-    store.write(record);
+    store.write(record, context.config().runtime.force ? results::Recording::kNewVersion
+                                                       : results::Recording::kNew);
     store.consolidate(results_path(context.config().output));
   }
   context.group().barrier();

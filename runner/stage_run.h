@@ -37,8 +37,13 @@ class StageRun {
   core::Stopwatch stopwatch_;
 };
 
+/// Whether stage `key` is recorded under config.output.dir and runtime.force does not ask for a
+/// rerun: the stage is then reused, not run (a record is never replaced silently).
+bool reuse_recorded(const RunConfig& config, const std::string& key);
+
 /// Rank 0 writes `record` to the store under output.dir and rebuilds its results.h5; the other
-/// ranks wait for it (a later stage on any rank may read the record).
+/// ranks wait for it (a later stage on any rank may read the record). A key recorded already is
+/// refused (results::RecordExists), or with runtime.force kept as a superseded version.
 void publish(const StageContext& context, const results::RunRecord& record);
 
 }  // namespace ptqat::runner

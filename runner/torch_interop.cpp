@@ -39,6 +39,11 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
                           options.torch_file);
 
   const std::string key = stage_keys(config).float_train;
+  // Before anything is written: the checkpoint below would replace the recorded model's.
+  PTQAT_CHECK(!reuse_recorded(config, key), results::RecordExists,
+              "{}: float model {} is recorded (trained or imported before); --force imports over "
+              "it and keeps its record as a superseded version",
+              results::ResultsStore(config.output.dir).record_path(key), key);
   const tasks::TaskMetrics metrics = context.evaluate(*model, {});
   const StagePaths paths = stage_paths(config, key);
   TrainingState state;

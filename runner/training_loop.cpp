@@ -51,7 +51,7 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
 
   TrainingState state;
   state.metadata = stage.metadata;
-  if (std::filesystem::exists(paths.last_checkpoint)) {
+  if (stage.resume && std::filesystem::exists(paths.last_checkpoint)) {
     state = load_checkpoint(paths.last_checkpoint, model, optimizer);
     out << fmt::format("{}: resuming {} at epoch {} step {}\n", stage.name, paths.last_checkpoint,
                        state.epoch + 1, state.step_in_epoch);

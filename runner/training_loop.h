@@ -22,6 +22,9 @@ struct TrainingStage {
   StagePaths paths;
   /// Written into every checkpoint (see runner/stage_context.h, namespace metadata).
   std::map<std::string, std::string> metadata;
+  /// Continue from paths.last_checkpoint when it exists; false starts afresh (a forced rerun of
+  /// a finished stage, whose last checkpoint is its end).
+  bool resume = true;
 };
 
 /// What a training stage gives its record.

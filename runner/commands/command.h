@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 namespace ptqat::runner {
@@ -17,6 +18,19 @@ struct Command {
   std::function<void(std::ostream& out)> run;
 };
 using CommandTable = std::vector<Command>;
+
+/// Adds `--force` to a command that records stages: rerun what is recorded already, keeping each
+/// earlier record as a superseded version (runtime.force; see with_force()).
+inline void add_force_flag(CLI::App& command, bool& force) {
+  command.add_flag("--force", force,
+                   "rerun stages recorded already; their records are kept as superseded versions");
+}
+
+/// `overrides`, plus "runtime.force=true" when `force`.
+inline std::vector<std::string> with_force(std::vector<std::string> overrides, bool force) {
+  if (force) overrides.emplace_back("runtime.force=true");
+  return overrides;
+}
 
 void add_config_commands(CLI::App& app, CommandTable& table);
 void add_data_commands(CLI::App& app, CommandTable& table);

@@ -17,6 +17,7 @@ void add_quantize_command(CLI::App& app, CommandTable& table) {
     std::string config;
     std::vector<std::string> overrides;
     std::map<std::string, std::string> shorthand_values;  ///< by quant.* key
+    bool force = false;
   };
   auto command = std::make_shared<QuantizeCommand>();
   CLI::App* quantize = app.add_subcommand(
@@ -25,6 +26,7 @@ void add_quantize_command(CLI::App& app, CommandTable& table) {
       "recorded under output.dir are reused");
   quantize->add_option("--config", command->config, "TOML run config")->required();
   quantize->add_option("--set", command->overrides, "override a key (repeatable)");
+  add_force_flag(*quantize, command->force);
   // Shorthands for quant.* keys, applied after --set.
   const std::vector<std::pair<const char*, const char*>> shorthands = {
       {"--method", "quant.method"},
@@ -38,7 +40,8 @@ void add_quantize_command(CLI::App& app, CommandTable& table) {
     quantize->add_option(flag, command->shorthand_values[key], std::string("sets ") + key);
   }
   table.push_back({quantize, [command](std::ostream& out) {
-                     std::vector<std::string> overrides = command->overrides;
+                     std::vector<std::string> overrides =
+                         with_force(command->overrides, command->force);
                      for (const auto& [key, value] : command->shorthand_values) {
                        if (!value.empty()) overrides.push_back(key + "=" + value);
                      }

@@ -14,12 +14,18 @@ void add_import_command(CLI::App& app, CommandTable& table) {
       "import", "a PyTorch checkpoint's weights as the config's float model (then quantize it)");
   import->add_option("--config", options->config_file, "TOML run config")->required();
   import->add_option("--set", options->overrides, "override a key (repeatable)");
+  auto force = std::make_shared<bool>(false);
+  add_force_flag(*import, *force);
   import->add_option("--torch", options->torch_file, "the torch.save'd checkpoint")->required();
   import
       ->add_option("--mapping", options->mapping,
                    "names: none (ptqat's), mmdet3d (CenterPoint), or a JSON {ptqat: theirs}")
       ->capture_default_str();
-  table.push_back({import, [options](std::ostream& out) { run_torch_import(*options, out); }});
+  table.push_back({import, [options, force](std::ostream& out) {
+                     auto forced = *options;
+                     forced.overrides = with_force(options->overrides, *force);
+                     run_torch_import(forced, out);
+                   }});
 }
 
 void add_export_command(CLI::App& app, CommandTable& table) {

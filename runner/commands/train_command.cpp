@@ -14,16 +14,22 @@ void add_train_command(CLI::App& app, CommandTable& table) {
   struct TrainCommand {
     std::string config;
     std::vector<std::string> overrides;
+    bool force = false;
   };
   auto command = std::make_shared<TrainCommand>();
   CLI::App* train = app.add_subcommand(
-      "train", "train the float baseline of a run config (resumes from its last checkpoint)");
+      "train",
+      "train the float baseline of a run config (resumes from its last checkpoint; a recorded "
+      "model is reused)");
   train->add_option("--config", command->config, "TOML run config")->required();
   train->add_option("--set", command->overrides, "override a key (repeatable)");
-  table.push_back({train, [command](std::ostream& out) {
-                     run_float_training(load_run_config(command->config, command->overrides),
-                                        distributed::job_group(), out);
-                   }});
+  add_force_flag(*train, command->force);
+  table.push_back(
+      {train, [command](std::ostream& out) {
+         run_float_training(
+             load_run_config(command->config, with_force(command->overrides, command->force)),
+             distributed::job_group(), out);
+       }});
 }
 
 }  // namespace ptqat::runner

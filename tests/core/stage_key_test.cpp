@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/config_toml.h"
 #include "tests/core/example_config.h"
+#include "tests/support/temp_dir.h"
 
 namespace ptqat::core {
 
@@ -36,6 +39,19 @@ TEST(StageKey, CanonicalFormListsOnlyTheStagesFieldsSortedWithPinnedFloats) {
             "train.flip=true\n"
             "train.learning_rate=0.1\n");
   EXPECT_EQ(canonical_form(fields_of(config), Stage::kCalibrate), "quant.bits=[8,4]\n");
+}
+
+TEST(StageKey, FileContentHashFollowsTheBytesOnly) {
+  ptqat::testing::TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir.file(name), std::ios::binary) << bytes;
+    return dir.file(name);
+  };
+  const std::string a = file_content_hash(write("a.pt", "weights"));
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(file_content_hash(write("copy.pt", "weights")), a);  // a copy: the same contents
+  EXPECT_NE(file_content_hash(write("b.pt", "weightS")), a);
+  EXPECT_THROW(file_content_hash(dir.file("missing.pt")), IoError);
 }
 
 TEST(StageKey, IsThirtyTwoHexDigits) {

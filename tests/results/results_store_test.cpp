@@ -88,8 +88,9 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(file.attribute("format"), "ptqat-results/1");
   core::h5::Group run = file.open_group("runs").open_group(kEvaluateKey);
   EXPECT_EQ(run.attribute("stage"), "evaluate");
-  EXPECT_EQ(run.children(), (std::vector<std::string>{"config", "costs", "frozen_overlap",
-                                                      "history", "layers", "metrics", "per_class"}));
+  EXPECT_EQ(run.children(),
+            (std::vector<std::string>{"config", "costs", "frozen_overlap", "history", "layers",
+                                      "metrics", "per_class"}));
   EXPECT_EQ(run.open_group("frozen_overlap").read_double("cumulative_cosine"), 0.5);
   EXPECT_EQ(run.open_group("metrics").shape("nds"), std::vector<hsize_t>{});
   EXPECT_EQ(run.open_group("per_class").read_strings("classes"),
@@ -112,21 +113,57 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(history.read_int64s("loss_step"), (std::vector<int64_t>{100, 200, 300}));
 }
 
-TEST(ResultsStore, WritingAKeyAgainReplacesItsRecordWhole) {
+std::string bytes_of(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+TEST(ResultsStore, WritingAKeyAgainIsRefusedAndChangesNothing) {
+  testing::TempDir dir;
+  ResultsStore store(dir.path().string());
+  store.write(evaluate_record());
+  const std::string before = bytes_of(store.record_path(kEvaluateKey));
+  RunRecord second = evaluate_record();
+  second.metrics = {{"nds", 0.0}};  // e.g. a rerun on a broken checkpoint
+  second.history.clear();
+  testing::expect_error<RecordExists>(
+      [&] { store.write(second); },
+      {store.record_path(kEvaluateKey), "recorded already", "--force"});
+  EXPECT_EQ(bytes_of(store.record_path(kEvaluateKey)), before);
+  EXPECT_TRUE(store.superseded(kEvaluateKey).empty());
+  EXPECT_EQ(files_in(dir.path() / "records"), std::vector<std::string>{kEvaluateKey + ".h5"});
+}
+
+TEST(ResultsStore, ANewVersionKeepsTheRecordedOneAsSupersededAndConsolidatesBoth) {
   testing::TempDir dir;
   ResultsStore store(dir.path().string());
   RunRecord first = evaluate_record();
   store.write(first);
-  const ino_t before = inode_of(store.record_path(kEvaluateKey));
+  const std::string first_bytes = bytes_of(store.record_path(kEvaluateKey));
   RunRecord second = evaluate_record();
   second.metrics = {{"nds", 0.625}};
   second.layers.pop_back();
   second.history.erase("loss");
-  store.write(second);
-  EXPECT_NE(inode_of(store.record_path(kEvaluateKey)), before);  // renamed in, not rewritten
-  EXPECT_EQ(store.keys(), std::vector<std::string>{kEvaluateKey});
-  expect_same(store.read(kEvaluateKey), second);
-  EXPECT_EQ(files_in(dir.path() / "records"), std::vector<std::string>{kEvaluateKey + ".h5"});
+  store.write(second, Recording::kNewVersion);
+  RunRecord third = evaluate_record();
+  third.metrics = {{"nds", 0.75}};
+  store.write(third, Recording::kNewVersion);
+
+  expect_same(store.read(kEvaluateKey), third);  // the newest is the record
+  const std::vector<std::string> versions = store.superseded(kEvaluateKey);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(fs::path(versions[0]).filename(), kEvaluateKey + ".1.h5");
+  EXPECT_EQ(bytes_of(versions[0]), first_bytes);  // the very file, byte for byte
+  expect_same(read_results(versions[1]).at(0), second);
+
+  const std::string results = (dir.path() / "results.h5").string();
+  store.consolidate(results);
+  const std::vector<RunRecord> current = read_results(results);
+  ASSERT_EQ(current.size(), 1u);
+  expect_same(current[0], third);
+  core::h5::File file = core::h5::File::open_read_only(results);
+  EXPECT_EQ(file.open_group("superseded").children(),
+            (std::vector<std::string>{kEvaluateKey + ".1", kEvaluateKey + ".2"}));
 }
 
 TEST(ResultsStore, AFailedWriteLeavesThePublishedRecordAndNoTemporary) {

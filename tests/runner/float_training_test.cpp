@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "results/results_store.h"
 #include "runner/stage_context.h"
@@ -15,6 +17,11 @@
 
 namespace ptqat::runner {
 namespace {
+
+std::string bytes_of(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
 
 TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   ptqat::testing::TempDir dir;
@@ -47,17 +54,37 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_GT(runs[0].trainable_parameters, 0);
   // 2 epochs of 8 steps (16 synth_train samples, batch 2).
   EXPECT_EQ(runs[0].history.at("loss").values.size(), 16u);
-  const double best_nds = runs[0].metrics.at("NDS");
 
-  // Again: the last checkpoint is after the last epoch, so nothing trains; the record stays one
-  // run under the same key with the same best metric.
+  // Again: the model is recorded, so nothing trains and its record stays, byte for byte.
+  const results::ResultsStore store(dir.file("run"));
+  const std::string recorded = bytes_of(store.record_path(paths.key));
   const testing::CliRun again = testing::ptqat(arguments);
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_NE(again.output.find("resuming"), std::string::npos) << again.output;
-  EXPECT_EQ(again.output.find("epoch 1: "), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("recorded, reusing"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("epoch 1"), std::string::npos) << again.output;
+  EXPECT_EQ(bytes_of(store.record_path(paths.key)), recorded);
+
+  // Evaluating the checkpoint records an evaluation of its own; again, it is not recorded twice.
+  const std::string eval = "eval --checkpoint " + paths.checkpoint + " --set runtime.threads=1";
+  ASSERT_EQ(testing::ptqat(eval).exit_code, 0);
+  const testing::CliRun eval_again = testing::ptqat(eval);
+  ASSERT_EQ(eval_again.exit_code, 0) << eval_again.output;
+  EXPECT_NE(eval_again.output.find("recorded already"), std::string::npos) << eval_again.output;
+  EXPECT_EQ(store.keys().size(), 2u);
+  EXPECT_EQ(bytes_of(store.record_path(paths.key)), recorded);
+
+  // --force trains afresh (not "resuming" the finished run) and keeps the earlier record as a
+  // superseded version; the new record has the whole history.
+  const testing::CliRun forced = testing::ptqat(arguments + " --force");
+  ASSERT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_NE(forced.output.find("train epoch 1"), std::string::npos) << forced.output;
+  EXPECT_EQ(forced.output.find("resuming"), std::string::npos) << forced.output;
+  const std::vector<std::string> versions = store.superseded(paths.key);
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(bytes_of(versions[0]), recorded);
+  EXPECT_EQ(store.read(paths.key).history.at("loss").values.size(), 16u);
   runs = results::read_results(dir.file("run/results.h5"));
-  ASSERT_EQ(runs.size(), 1u);
-  EXPECT_DOUBLE_EQ(runs[0].metrics.at("NDS"), best_nds);
+  EXPECT_EQ(runs.size(), 2u);  // the float model and its evaluation; versions are not runs
 }
 
 TEST(FloatTraining, AMissingDatasetIsAOneLineError) {
