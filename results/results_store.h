@@ -79,6 +79,9 @@ struct RunRecord {
   double wall_time_s = 0;  ///< Wall time of this stage, seconds.
   /// Training stages: seconds in training steps, without evaluation and checkpoint writes.
   double train_time_s = 0;
+  /// Attempts the stage took (a resumed stage: its attempts; wall and training time and the
+  /// history cover all of them).
+  int64_t attempts = 1;
   int64_t peak_host_memory_bytes = 0;    ///< Peak resident set size during the stage.
   int64_t peak_device_memory_bytes = 0;  ///< Peak accelerator memory; 0 on CPU.
   int64_t trainable_parameters = 0;      ///< Weights the stage trained (0 for PTQ, evaluation).

@@ -168,6 +168,7 @@ void write_run(const h5::Group& run, const RunRecord& record) {
   const h5::Group costs = run.create_group("costs");
   costs.write_scalar("wall_time_s", record.wall_time_s);
   costs.write_scalar("train_time_s", record.train_time_s);
+  costs.write_scalar("attempts", record.attempts);
   costs.write_scalar("peak_host_memory_bytes", record.peak_host_memory_bytes);
   costs.write_scalar("peak_device_memory_bytes", record.peak_device_memory_bytes);
   costs.write_scalar("trainable_parameters", record.trainable_parameters);
@@ -267,6 +268,7 @@ RunRecord read_run_group(const h5::Group& run) {
   record.wall_time_s = costs.read_double("wall_time_s");
   // Absent in records written before it.
   if (costs.exists("train_time_s")) record.train_time_s = costs.read_double("train_time_s");
+  if (costs.exists("attempts")) record.attempts = costs.read_int64("attempts");
   record.peak_host_memory_bytes = costs.read_int64("peak_host_memory_bytes");
   record.peak_device_memory_bytes = costs.read_int64("peak_device_memory_bytes");
   record.trainable_parameters = costs.read_int64("trainable_parameters");

@@ -172,9 +172,9 @@ TrainingState read_state(torch::serialize::InputArchive& archive, const std::str
   TrainingState state;
   const torch::Tensor counters = read_tensor(archive, "counters");
   // Three counters before step_in_epoch was added: a checkpoint at an epoch boundary.
-  TORCH_CHECK((counters.numel() == 3 || counters.numel() == 4) &&
-                  counters.scalar_type() == torch::kInt64,
-              "counters: expected 4 int64 values");
+  TORCH_CHECK(
+      (counters.numel() == 3 || counters.numel() == 4) && counters.scalar_type() == torch::kInt64,
+      "counters: expected 4 int64 values");
   state.epoch = counters[0].item<int64_t>();
   state.global_step = counters[1].item<int64_t>();
   state.schedule_step = counters[2].item<int64_t>();
@@ -198,9 +198,29 @@ TrainingState read_state(torch::serialize::InputArchive& archive, const std::str
   const auto values = read_string_list(archive, "metadata_values");
   TORCH_CHECK(keys.size() == values.size(), "metadata lists differ in length");
   for (size_t i = 0; i < keys.size(); ++i) state.metadata.emplace(keys[i], values[i]);
+
+  c10::IValue attempt;  // absent in checkpoints written before it: one attempt, no history
+  if (archive.try_read("attempt_costs", attempt)) {
+    const torch::Tensor costs = attempt.toTensor();
+    TORCH_CHECK(costs.numel() == 3 && costs.scalar_type() == torch::kFloat64,
+                "attempt_costs: expected 3 float64 values");
+    state.train_time_s = costs[0].item<double>();
+    state.wall_time_s = costs[1].item<double>();
+    state.attempts = static_cast<int64_t>(costs[2].item<double>());
+    for (const std::string& name : read_string_list(archive, "history_names")) {
+      const torch::Tensor steps = read_tensor(archive, "history_steps_" + name);
+      const torch::Tensor series = read_tensor(archive, "history_values_" + name);
+      TORCH_CHECK(steps.numel() == series.numel() && steps.scalar_type() == torch::kInt64 &&
+                      series.scalar_type() == torch::kFloat64,
+                  "history '", name, "': steps and values differ");
+      auto& pairs = state.history[name];
+      const auto step_at = steps.accessor<int64_t, 1>();
+      const auto value_at = series.accessor<double, 1>();
+      for (int64_t i = 0; i < steps.numel(); ++i) pairs.emplace_back(step_at[i], value_at[i]);
+    }
+  }
   return state;
 }
-
 
 /// save_checkpoint() with an optional optimizer.
 void write_checkpoint(const std::string& path, const torch::nn::Module& model,
@@ -249,6 +269,22 @@ void write_checkpoint(const std::string& path, const torch::nn::Module& model,
   archive.write("engine_states", string_list(engine_states));
   archive.write("metadata_keys", string_list(keys));
   archive.write("metadata_values", string_list(values));
+  archive.write("attempt_costs", torch::tensor({state.train_time_s, state.wall_time_s,
+                                                static_cast<double>(state.attempts)},
+                                               torch::kFloat64));
+  std::vector<std::string> history_names;
+  for (const auto& [name, pairs] : state.history) {
+    history_names.push_back(name);
+    std::vector<int64_t> steps;
+    std::vector<double> series;
+    for (const auto& [step, value] : pairs) {
+      steps.push_back(step);
+      series.push_back(value);
+    }
+    archive.write("history_steps_" + name, torch::tensor(steps, torch::kInt64));
+    archive.write("history_values_" + name, torch::tensor(series, torch::kFloat64));
+  }
+  archive.write("history_names", string_list(history_names));
 
   const std::string temporary = core::temporary_path_for(path);
   try {

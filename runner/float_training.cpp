@@ -42,6 +42,8 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   results::RunRecord record =
       run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, best);
   record.train_time_s = outcome.train_time_s;
+  record.wall_time_s += outcome.earlier_wall_time_s;  // resumed: the attempts before it too
+  record.attempts = outcome.attempts;
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,

@@ -113,6 +113,8 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
     record.frozen_overlap = quant::frozen_set_overlaps(table, options, selection);
   }
   record.train_time_s = outcome.train_time_s;
+  record.wall_time_s += outcome.earlier_wall_time_s;  // resumed: the attempts before it too
+  record.attempts = outcome.attempts;
   record.history = std::move(history);
   publish(context, record);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",

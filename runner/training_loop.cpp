@@ -56,11 +56,38 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
     out << fmt::format("{}: resuming {} at epoch {} step {}\n", stage.name, paths.last_checkpoint,
                        state.epoch + 1, state.step_in_epoch);
   }
+  // What the earlier attempts did up to their checkpoint is part of this stage's record.
+  for (const auto& [name, pairs] : state.history) {
+    for (const auto& [step, value] : pairs) {
+      history[name].steps.push_back(step);
+      history[name].values.push_back(value);
+    }
+  }
+  state.attempts = std::max<int64_t>(state.attempts, 0) + 1;
+  const double earlier_train_time_s = state.train_time_s;
+  const double earlier_wall_time_s = state.wall_time_s;
+  const core::Stopwatch attempt_clock;
   // Every rank starts from rank 0's weights (initialisations may differ by rank).
   distributed::broadcast_module(model, tensors);
 
   TrainingOutcome outcome;
+  outcome.train_time_s = earlier_train_time_s;
+  outcome.earlier_wall_time_s = earlier_wall_time_s;
+  outcome.attempts = state.attempts;
   tasks::TaskMetrics& best = outcome.best;
+  // The state a checkpoint written now stores: the attempts' history and costs so far.
+  const auto with_attempts = [&](TrainingState checkpoint_state) {
+    checkpoint_state.history.clear();
+    for (const auto& [name, series] : history) {
+      auto& pairs = checkpoint_state.history[name];
+      for (size_t i = 0; i < series.steps.size(); ++i) {
+        pairs.emplace_back(series.steps[i], series.values[i]);
+      }
+    }
+    checkpoint_state.train_time_s = outcome.train_time_s;
+    checkpoint_state.wall_time_s = earlier_wall_time_s + attempt_clock.seconds();
+    return checkpoint_state;
+  };
   bool evaluated_best = false;
   const auto evaluate_now = [&](int64_t epoch) {
     const int64_t every = settings.eval_every_epochs;
@@ -104,7 +131,8 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
         TrainingState resume_point = state;
         resume_point.step_in_epoch = step_in_epoch;
         if (context.writes()) {
-          save_checkpoint(paths.last_checkpoint, model, optimizer, resume_point);
+          outcome.train_time_s += epoch_training.seconds();
+          save_checkpoint(paths.last_checkpoint, model, optimizer, with_attempts(resume_point));
         }
         group.barrier();
         PTQAT_FAIL(core::Preempted, "{}: stopped at epoch {} step {}; resume point {}", stage.name,
@@ -131,10 +159,14 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
         state.best_metric = scored ? value : state.best_metric;
         best = latest;
         evaluated_best = true;
-        if (context.writes()) save_checkpoint(paths.checkpoint, model, optimizer, state);
+        if (context.writes()) {
+          save_checkpoint(paths.checkpoint, model, optimizer, with_attempts(state));
+        }
       }
     }
-    if (context.writes()) save_checkpoint(paths.last_checkpoint, model, optimizer, state);
+    if (context.writes()) {
+      save_checkpoint(paths.last_checkpoint, model, optimizer, with_attempts(state));
+    }
     group.barrier();  // the checkpoints are complete before any rank may read them
   }
   load_model_weights(paths.checkpoint, model);

@@ -30,9 +30,13 @@ struct TrainingStage {
 /// What a training stage gives its record.
 struct TrainingOutcome {
   tasks::TaskMetrics best;  ///< metrics of the best checkpoint
-  /// Seconds in training steps (loading, forward, backward, optimizer) of this attempt, without
-  /// evaluation and checkpoint writes: the fine-tuning cost the method compares.
+  /// Seconds in training steps (loading, forward, backward, optimizer) over every attempt,
+  /// without evaluation and checkpoint writes: the fine-tuning cost the method compares.
   double train_time_s = 0;
+  /// Wall seconds of the attempts before this one (up to their last checkpoint), and the
+  /// attempts including this one.
+  double earlier_wall_time_s = 0;
+  int64_t attempts = 1;
 };
 
 /// Trains the parameters of `model` that require grad on the training split (augmented as

@@ -45,6 +45,7 @@ inline RunRecord evaluate_record() {
   record.finished_at = "2025-03-01T12:34:56Z";
   record.wall_time_s = 2096.5;
   record.train_time_s = 1500.25;
+  record.attempts = 3;
   record.peak_host_memory_bytes = 12884901888;  // 12 GiB: beyond 32 bits
   record.peak_device_memory_bytes = 7;
   record.trainable_parameters = 1234567;
@@ -96,6 +97,7 @@ inline void expect_same(const RunRecord& actual, const RunRecord& expected) {
   EXPECT_EQ(actual.finished_at, expected.finished_at);
   EXPECT_EQ(actual.wall_time_s, expected.wall_time_s);
   EXPECT_EQ(actual.train_time_s, expected.train_time_s);
+  EXPECT_EQ(actual.attempts, expected.attempts);
   EXPECT_EQ(actual.peak_host_memory_bytes, expected.peak_host_memory_bytes);
   EXPECT_EQ(actual.peak_device_memory_bytes, expected.peak_device_memory_bytes);
   EXPECT_EQ(actual.trainable_parameters, expected.trainable_parameters);

@@ -138,6 +138,10 @@ TEST_F(Checkpoint, RestoresModelOptimizerCountersEnginesAndGeneratorBitIdentical
   state.engines["sampler"] = std::mt19937_64(11);
   state.metadata["stage_key"] = "0123456789abcdef0123456789abcdef";
   state.metadata["config"] = "[train]\nlr = 0.01\nschedule = \"onecycle\"\n";
+  state.history = {{"loss", {{1, 2.5}, {2, 1.25}}}, {"val_NDS", {{2, 0.125}}}};
+  state.train_time_s = 12.5;
+  state.wall_time_s = 20.25;
+  state.attempts = 2;
 
   const std::string path = dir_.file("ckpt/float.pt");  // the folder is created
   const auto model_before = snapshot(model);
@@ -171,6 +175,10 @@ TEST_F(Checkpoint, RestoresModelOptimizerCountersEnginesAndGeneratorBitIdentical
   EXPECT_EQ(loaded.engines.at("augment"), augment);
   EXPECT_EQ(loaded.engines.at("sampler"), std::mt19937_64(11));
   EXPECT_EQ(loaded.metadata, state.metadata);
+  EXPECT_EQ(loaded.history, state.history);
+  EXPECT_EQ(loaded.train_time_s, 12.5);
+  EXPECT_EQ(loaded.wall_time_s, 20.25);
+  EXPECT_EQ(loaded.attempts, 2);
   // Only the checkpoint is left in its folder: the temporary was renamed onto it.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_.file("ckpt")),
                           std::filesystem::directory_iterator()),

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -172,11 +172,31 @@ TEST_F(SweepInterruption, PreemptionSignalCheckpointsExitsWith75AndTheRerunResum
   std::string float_log;
   for (const auto& entry : fs::directory_iterator(dir_->file("preempt/logs"))) {
     std::ifstream file(entry.path());
-    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
     if (text.find("train: resuming") != std::string::npos) float_log = text;
   }
   ASSERT_FALSE(float_log.empty());
   EXPECT_EQ(float_log.find(" step 0\n"), std::string::npos) << float_log;
+
+  // The record covers both attempts: the whole loss history, step 1 to the last, equal to the
+  // uninterrupted run's, with the attempts counted.
+  std::map<std::string, results::RunRecord> reference, preempted;
+  for (const auto& run : results::read_results(dir_->file("reference/results.h5"))) {
+    reference[run.stage + run.method] = run;
+  }
+  for (const auto& run : results::read_results(dir_->file("preempt/results.h5"))) {
+    preempted[run.stage + run.method] = run;
+  }
+  const results::RunRecord& float_run = preempted.at("float_trainfloat");
+  const results::MetricHistory& loss = float_run.history.at("loss");
+  ASSERT_FALSE(loss.steps.empty());
+  for (size_t i = 0; i < loss.steps.size(); ++i) {
+    ASSERT_EQ(loss.steps[i], static_cast<int64_t>(i) + 1) << "history from an attempt is missing";
+  }
+  EXPECT_EQ(loss.steps, reference.at("float_trainfloat").history.at("loss").steps);
+  EXPECT_EQ(float_run.attempts, 2);
+  EXPECT_EQ(reference.at("float_trainfloat").attempts, 1);
 }
 
 }  // namespace
