@@ -1,8 +1,12 @@
 #include "runner/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <locale>
 #include <mutex>
@@ -222,6 +226,44 @@ TrainingState read_state(torch::serialize::InputArchive& archive, const std::str
   return state;
 }
 
+/// Writes `archive` to `temporary` through a file descriptor this code owns. LibTorch's own file
+/// writer throws from its destructor when a write fails, which ends the process in
+/// std::terminate on a full disk; here a failed write is remembered, later bytes are dropped,
+/// LibTorch finishes normally, and the error is thrown once it is done, naming `path`.
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& temporary,
+                  const std::string& path) {
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  PTQAT_CHECK(fd >= 0, IoError, "{}: cannot write checkpoint: {}: {}", path, temporary,
+              std::strerror(errno));
+  int write_error = 0;
+  try {
+    archive.save_to([&](const void* data, size_t size) -> size_t {
+      const char* bytes = static_cast<const char*>(data);
+      size_t left = size;
+      while (write_error == 0 && left > 0) {
+        const ssize_t written = ::write(fd, bytes, left);
+        if (written < 0 && errno == EINTR) continue;
+        if (written < 0) {
+          write_error = errno;
+        } else {
+          bytes += written;
+          left -= static_cast<size_t>(written);
+        }
+      }
+      return size;  // never short: LibTorch would throw, from a destructor at worst
+    });
+  } catch (const c10::Error& error) {
+    ::close(fd);
+    std::remove(temporary.c_str());
+    PTQAT_FAIL(IoError, "{}: cannot write checkpoint: {}", path, first_line(error));
+  }
+  if (::close(fd) != 0 && write_error == 0) write_error = errno;
+  if (write_error != 0) {
+    std::remove(temporary.c_str());
+    PTQAT_FAIL(IoError, "{}: cannot write checkpoint: {}", path, std::strerror(write_error));
+  }
+}
+
 /// save_checkpoint() with an optional optimizer.
 void write_checkpoint(const std::string& path, const torch::nn::Module& model,
                       const torch::optim::AdamW* optimizer, const TrainingState& state) {
@@ -287,12 +329,7 @@ void write_checkpoint(const std::string& path, const torch::nn::Module& model,
   archive.write("history_names", string_list(history_names));
 
   const std::string temporary = core::temporary_path_for(path);
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& error) {
-    std::remove(temporary.c_str());
-    PTQAT_FAIL(IoError, "{}: cannot write checkpoint: {}", path, first_line(error));
-  }
+  save_archive(archive, temporary, path);
   core::publish_file(temporary, path);
 }
 

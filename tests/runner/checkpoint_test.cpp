@@ -1,8 +1,14 @@
 #include "runner/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -251,6 +257,44 @@ TEST_F(Checkpoint, ATruncatedFileIsADataErrorNamingIt) {
   testing::expect_error<DataError>([&] { load_checkpoint(path, *model, optimizer); },
                                    {path, "checkpoint"});
   testing::expect_error<DataError>([&] { load_model_weights(path, *model); }, {path});
+}
+
+TEST_F(Checkpoint, AFullFileSystemIsAnIoErrorAndTheEarlierCheckpointStays) {
+  // A file-size limit stands in for a full disk: writes past it fail (EFBIG) as on ENOSPC.
+  // LibTorch's own writer ended the process in std::terminate here (exit 134).
+  torch::manual_seed(5);
+  TinyNet model(256);  // about 10 KB of weights, 30 KB with the optimizer state
+  auto optimizer = make_optimizer(model);
+  train_steps(model, optimizer, *make_schedule(tiny_config(), 4), 0, 1);
+  const std::string path = dir_.file("full.pt");
+  save_checkpoint(path, *model, optimizer, {});
+  std::ifstream earlier(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(earlier)), {});
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{8192, 8192};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      save_checkpoint(path, *model, optimizer, {});
+    } catch (const IoError& error) {
+      const std::string message = error.what();
+      ::_exit(message.find(path + ": cannot write checkpoint") == 0 ? 3 : 4);
+    } catch (...) {
+      ::_exit(5);
+    }
+    ::_exit(6);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  std::ifstream after_file(path, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after_file)), {}), before);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(Checkpoint, AMissingFileIsAnIoErrorNamingIt) {
