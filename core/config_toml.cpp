@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -278,6 +279,10 @@ ConfigDocument ConfigDocument::from_string(std::string_view text, const std::str
 }
 
 ConfigDocument ConfigDocument::from_file(const std::string& path) {
+  std::error_code error;
+  // An ifstream opens a folder too, and reads it as an empty config: the defaults would run.
+  PTQAT_CHECK(!std::filesystem::is_directory(path, error), ConfigError,
+              "{}: expected a TOML config file, got a folder", path);
   std::ifstream file(path);
   PTQAT_CHECK(file.good(), ConfigError, "{}: cannot open config file", path);
   std::stringstream text;

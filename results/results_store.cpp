@@ -175,6 +175,9 @@ ResultsStore::ResultsStore(std::string dir)
   fs::create_directories(records_dir_, error);
   PTQAT_CHECK(!error, IoError, "{}: cannot create the records folder: {}", records_dir_,
               error.message());
+  // Found now, not after the first stage's work.
+  PTQAT_CHECK(::access(records_dir_.c_str(), W_OK) == 0, IoError,
+              "{}: the records folder is not writable: {}", records_dir_, std::strerror(errno));
   remove_stale_temporaries(records_dir_, "");
 }
 

@@ -14,18 +14,20 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
                                       std::ostream& out) {
   const RunConfig config = with_ranks(launch_config, group.world_size());
   const StageRun run;
-  const StageContext context(config, /*with_train_split=*/true, group);
   const std::string key = stage_keys(config).float_train;
   const StagePaths paths = stage_paths(config, key);
-  if (reuse_recorded(config, key)) {
-    const tasks::TaskMetrics recorded =
-        recorded_metrics(results::ResultsStore(config.output.dir).read(key));
+  // Before any data is read: an output folder that cannot take records fails now.
+  const results::ResultsStore store(config.output.dir);
+  const bool recorded = store.contains(key);
+  if (recorded && !config.runtime.force) {
+    const tasks::TaskMetrics metrics = recorded_metrics(store.read(key));
     out << fmt::format(
         "float model {}: recorded, reusing {} ({}); --force trains it again and keeps this "
         "record as a superseded version\n",
-        key, paths.checkpoint, tasks::summary_line(recorded));
-    return recorded;
+        key, paths.checkpoint, tasks::summary_line(metrics));
+    return metrics;
   }
+  const StageContext context(config, /*with_train_split=*/true, group);
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
 
   TrainingStage stage;
@@ -34,7 +36,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   stage.paths = paths;
   stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
   // A forced rerun of a recorded model starts afresh: its last checkpoint is the finished run's.
-  stage.resume = !results::ResultsStore(config.output.dir).contains(key);
+  stage.resume = !recorded;
   std::map<std::string, results::MetricHistory> history;
   const TrainingOutcome outcome = train_stage(context, *model, stage, history, out);
   const tasks::TaskMetrics& best = outcome.best;

@@ -87,6 +87,25 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_EQ(runs.size(), 2u);  // the float model and its evaluation; versions are not runs
 }
 
+TEST(FloatTraining, AFolderAsConfigOrAFileAsOutputFailsBeforeTraining) {
+  ptqat::testing::TempDir dir;
+  const testing::CliRun folder = testing::ptqat("train --config " + dir.path().string());
+  EXPECT_NE(folder.exit_code, 0);
+  EXPECT_NE(folder.output.find(dir.path().string() + ": expected a TOML config file, got a folder"),
+            std::string::npos)
+      << folder.output;
+  EXPECT_EQ(folder.output.find("epoch"), std::string::npos) << folder.output;
+
+  std::ofstream(dir.file("taken")) << "a file where the output folder should be\n";
+  const testing::CliRun output = testing::ptqat(
+      "train --config " + std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml" +
+      " --set data.dataroot=" + dir.file("nothing-needed") +
+      " --set output.dir=" + dir.file("taken"));
+  EXPECT_NE(output.exit_code, 0);
+  EXPECT_NE(output.output.find(dir.file("taken")), std::string::npos) << output.output;
+  EXPECT_EQ(output.output.find("epoch"), std::string::npos) << output.output;
+}
+
 TEST(FloatTraining, AMissingDatasetIsAOneLineError) {
   ptqat::testing::TempDir dir;
   const testing::CliRun run = testing::ptqat(
