@@ -162,6 +162,13 @@ struct ConfigDocument::Impl {
 
   std::string where(const std::string& key, const toml::node& node) const {
     if (auto it = override_origin.find(key); it != override_origin.end()) return it->second;
+    // A section that only an override created (--set quant.wieght.bits=4 makes quant.wieght).
+    if (node.source().begin.line == 0) {
+      const auto inside = override_origin.lower_bound(key + ".");
+      if (inside != override_origin.end() && inside->first.rfind(key + ".", 0) == 0) {
+        return inside->second;
+      }
+    }
     if (node.source().begin.line > 0) return fmt::format("{}:{}", source, node.source().begin.line);
     return source;
   }

@@ -81,6 +81,16 @@ TEST(Cli, UnknownConfigKeyIsOneLineWithTheClosestKey) {
                             ":2: unknown key 'data.nsweps' (closest valid key: 'data.nsweeps')\n");
 }
 
+TEST(Cli, AMistypedOverrideKeyIsBlamedOnTheOverride) {
+  // It was blamed on the config file, which does not hold the key.
+  const CliRun run = ptqat("config show " + std::string(PTQAT_SOURCE_DIR) +
+                           "/configs/detection/tiny.toml --set quant.wieght.bits=4");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.output,
+            "error: --set quant.wieght.bits=4: unknown key 'quant.wieght' (closest valid key: "
+            "'quant.weight')\n");
+}
+
 TEST(Cli, OutOfRangeOverrideIsOneLine) {
   const CliRun run = ptqat("config show --set loader.batch_size=0");
   EXPECT_EQ(run.exit_code, 1);
