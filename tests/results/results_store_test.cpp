@@ -113,23 +113,18 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(history.read_int64s("loss_step"), (std::vector<int64_t>{100, 200, 300}));
 }
 
-std::string bytes_of(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), {});
-}
-
 TEST(ResultsStore, WritingAKeyAgainIsRefusedAndChangesNothing) {
   testing::TempDir dir;
   ResultsStore store(dir.path().string());
   store.write(evaluate_record());
-  const std::string before = bytes_of(store.record_path(kEvaluateKey));
+  const std::string before = ptqat::testing::read_bytes(store.record_path(kEvaluateKey));
   RunRecord second = evaluate_record();
   second.metrics = {{"nds", 0.0}};  // e.g. a rerun on a broken checkpoint
   second.history.clear();
   testing::expect_error<RecordExists>(
       [&] { store.write(second); },
       {store.record_path(kEvaluateKey), "recorded already", "--force"});
-  EXPECT_EQ(bytes_of(store.record_path(kEvaluateKey)), before);
+  EXPECT_EQ(ptqat::testing::read_bytes(store.record_path(kEvaluateKey)), before);
   EXPECT_TRUE(store.superseded(kEvaluateKey).empty());
   EXPECT_EQ(files_in(dir.path() / "records"), std::vector<std::string>{kEvaluateKey + ".h5"});
 }
@@ -139,7 +134,7 @@ TEST(ResultsStore, ANewVersionKeepsTheRecordedOneAsSupersededAndConsolidatesBoth
   ResultsStore store(dir.path().string());
   RunRecord first = evaluate_record();
   store.write(first);
-  const std::string first_bytes = bytes_of(store.record_path(kEvaluateKey));
+  const std::string first_bytes = ptqat::testing::read_bytes(store.record_path(kEvaluateKey));
   RunRecord second = evaluate_record();
   second.metrics = {{"nds", 0.625}};
   second.layers.pop_back();
@@ -153,7 +148,7 @@ TEST(ResultsStore, ANewVersionKeepsTheRecordedOneAsSupersededAndConsolidatesBoth
   const std::vector<std::string> versions = store.superseded(kEvaluateKey);
   ASSERT_EQ(versions.size(), 2u);
   EXPECT_EQ(fs::path(versions[0]).filename(), kEvaluateKey + ".1.h5");
-  EXPECT_EQ(bytes_of(versions[0]), first_bytes);  // the very file, byte for byte
+  EXPECT_EQ(ptqat::testing::read_bytes(versions[0]), first_bytes);  // the very file, byte for byte
   expect_same(read_results(versions[1]).at(0), second);
 
   const std::string results = (dir.path() / "results.h5").string();

@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "results/results_store.h"
 #include "runner/stage_context.h"
@@ -17,11 +16,6 @@
 
 namespace ptqat::runner {
 namespace {
-
-std::string bytes_of(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), {});
-}
 
 TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   ptqat::testing::TempDir dir;
@@ -57,12 +51,12 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
 
   // Again: the model is recorded, so nothing trains and its record stays, byte for byte.
   const results::ResultsStore store(dir.file("run"));
-  const std::string recorded = bytes_of(store.record_path(paths.key));
+  const std::string recorded = ptqat::testing::read_bytes(store.record_path(paths.key));
   const testing::CliRun again = testing::ptqat(arguments);
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("recorded, reusing"), std::string::npos) << again.output;
   EXPECT_EQ(again.output.find("epoch 1"), std::string::npos) << again.output;
-  EXPECT_EQ(bytes_of(store.record_path(paths.key)), recorded);
+  EXPECT_EQ(ptqat::testing::read_bytes(store.record_path(paths.key)), recorded);
 
   // Evaluating the checkpoint records an evaluation of its own; again, it is not recorded twice.
   const std::string eval = "eval --checkpoint " + paths.checkpoint + " --set runtime.threads=1";
@@ -71,7 +65,7 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   ASSERT_EQ(eval_again.exit_code, 0) << eval_again.output;
   EXPECT_NE(eval_again.output.find("recorded already"), std::string::npos) << eval_again.output;
   EXPECT_EQ(store.keys().size(), 2u);
-  EXPECT_EQ(bytes_of(store.record_path(paths.key)), recorded);
+  EXPECT_EQ(ptqat::testing::read_bytes(store.record_path(paths.key)), recorded);
 
   // --force trains afresh (not "resuming" the finished run) and keeps the earlier record as a
   // superseded version; the new record has the whole history.
@@ -81,7 +75,7 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_EQ(forced.output.find("resuming"), std::string::npos) << forced.output;
   const std::vector<std::string> versions = store.superseded(paths.key);
   ASSERT_EQ(versions.size(), 1u);
-  EXPECT_EQ(bytes_of(versions[0]), recorded);
+  EXPECT_EQ(ptqat::testing::read_bytes(versions[0]), recorded);
   EXPECT_EQ(store.read(paths.key).history.at("loss").values.size(), 16u);
   runs = results::read_results(dir.file("run/results.h5"));
   EXPECT_EQ(runs.size(), 2u);  // the float model and its evaluation; versions are not runs

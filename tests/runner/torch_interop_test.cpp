@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "results/results_store.h"
 #include "tests/runner/cli_run.h"
@@ -35,11 +34,6 @@ void expect_same_float_metrics(const ptqat::testing::TempDir& dir, const std::st
   }
   EXPECT_EQ(metric_of(dir.file("a.json"), "NDS"), metric_of(dir.file("b.json"), "NDS"));
   EXPECT_EQ(metric_of(dir.file("a.json"), "mAP"), metric_of(dir.file("b.json"), "mAP"));
-}
-
-std::string bytes_of(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(file), {});
 }
 
 TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
@@ -82,8 +76,8 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   const std::string float_key = results::read_results(dir.file("b/results.h5")).at(0).key;
   const std::string record_file = dir.file("b/records/" + float_key + ".h5");
   const std::string checkpoint_file = dir.file("b/checkpoints/" + float_key + ".pt");
-  const std::string record_bytes = bytes_of(record_file),
-                    checkpoint_bytes = bytes_of(checkpoint_file);
+  const std::string record_bytes = ptqat::testing::read_bytes(record_file),
+                    checkpoint_bytes = ptqat::testing::read_bytes(checkpoint_file);
   const testing::CliRun again = testing::ptqat(
       "import --config " + kTiny + " --mapping mmdet3d --torch " + dir.file("float.pth") + common +
       " --set output.dir=" + dir.file("b") + " --set train.epochs=1");
@@ -91,8 +85,8 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   EXPECT_NE(again.output.find("float model " + float_key + " is recorded"), std::string::npos)
       << again.output;
   EXPECT_NE(again.output.find("--force"), std::string::npos) << again.output;
-  EXPECT_EQ(bytes_of(record_file), record_bytes);
-  EXPECT_EQ(bytes_of(checkpoint_file), checkpoint_bytes);
+  EXPECT_EQ(ptqat::testing::read_bytes(record_file), record_bytes);
+  EXPECT_EQ(ptqat::testing::read_bytes(checkpoint_file), checkpoint_bytes);
 
   // The same float model: the same metrics in both folders, and PTQ starts from the import.
   expect_same_float_metrics(dir, common + " --set train.epochs=1");

@@ -23,4 +23,7 @@ class TempDir {
 /// Writes `text` to `path`, creating parent folders.
 void write_text(const std::filesystem::path& path, const std::string& text);
 
+/// The bytes of the file at `path` ("" when it cannot be read): records compared byte for byte.
+std::string read_bytes(const std::filesystem::path& path);
+
 }  // namespace ptqat::testing
