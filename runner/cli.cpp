@@ -52,7 +52,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return app.exit(version, out, err);
   } catch (const CLI::ParseError& error) {
     err << "error: " << error.what() << " (see --help)\n";
-    return error.get_exit_code() == 0 ? 2 : error.get_exit_code();
+    // CLI11's own codes (105 for a failed check, 106, 109, ...) are not the documented set.
+    return 2;
   }
 
   try {

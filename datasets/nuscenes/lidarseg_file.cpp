@@ -14,6 +14,13 @@ torch::Tensor read_lidarseg_labels(const std::string& path, int64_t expected_poi
               expected_points, count);
   torch::Tensor labels = torch::empty({count}, torch::kUInt8);
   file.read_exact(labels.data_ptr<uint8_t>(), file.size());
+  // category.json's `index` runs 0..31: anything above is not a nuScenes category.
+  const uint8_t* values = labels.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < count; ++i) {
+    PTQAT_CHECK(values[i] < kLidarsegCategoryIndices, DataError,
+                "{}: label {} of point {}: expected a category index 0..{}", path,
+                static_cast<int>(values[i]), i, kLidarsegCategoryIndices - 1);
+  }
   return labels;
 }
 

@@ -13,8 +13,12 @@ namespace ptqat::datasets {
 /// Reads a `_lidarseg.bin` into a new [N] uint8 tensor of category indices, with one fread.
 /// When `expected_points` >= 0 the label count must equal it (the keyframe's point count), else
 /// DataError naming the file; -1 skips the check. Throws IoError when the file cannot be read.
-/// Values are returned as stored; mapping them to classes is the caller's business.
+/// Values are returned as stored (mapping them to classes is the caller's business); one above
+/// 31, not a category index, is a DataError naming the file and the point.
 torch::Tensor read_lidarseg_labels(const std::string& path, int64_t expected_points);
+
+/// Category indices a lidarseg file may hold: category.json's `index`, 0..31.
+inline constexpr int kLidarsegCategoryIndices = 32;
 
 /// Writes a [N] uint8 tensor (any device, any layout) as a `_lidarseg.bin`, creating parent
 /// folders. Throws IoError when the file cannot be written; another shape or dtype is a bug in

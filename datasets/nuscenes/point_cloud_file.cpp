@@ -1,5 +1,7 @@
 #include "datasets/nuscenes/point_cloud_file.h"
 
+#include <cmath>
+
 #include "core/error.h"
 #include "datasets/nuscenes/binary_file.h"
 
@@ -15,10 +17,20 @@ constexpr uint64_t kLidarRowBytes = kLidarFileColumns * sizeof(float);
 
 uint64_t checked_size(const InputFile& file, const std::string& path) {
   const uint64_t size = file.size();
-  PTQAT_CHECK(size % kLidarRowBytes == 0, DataError,
-              "{}: expected a multiple of {} bytes (N x {} float32), got {} bytes", path,
-              kLidarRowBytes, kLidarFileColumns, size);
+  PTQAT_CHECK(size % kLidarRowBytes == 0 && size > 0, DataError,
+              "{}: expected a positive multiple of {} bytes (N >= 1 points x {} float32), got {} "
+              "bytes",
+              path, kLidarRowBytes, kLidarFileColumns, size);
   return size;
+}
+
+/// A NaN or inf coordinate would reach the loss as NaN far from its file: named here.
+void check_finite(const float* values, uint64_t count, const std::string& path) {
+  for (uint64_t i = 0; i < count; ++i) {
+    PTQAT_CHECK(std::isfinite(values[i]), DataError,
+                "{}: point {} has a non-finite value ({}) in column {}", path,
+                i / kLidarFileColumns, values[i], i % kLidarFileColumns);
+  }
 }
 
 }  // namespace
@@ -29,6 +41,7 @@ torch::Tensor read_lidar_points(const std::string& path) {
   torch::Tensor points = torch::empty(
       {static_cast<int64_t>(size / kLidarRowBytes), kLidarFileColumns}, torch::kFloat32);
   file.read_exact(points.data_ptr<float>(), size);
+  check_finite(points.data_ptr<float>(), size / sizeof(float), path);
   return points;
 }
 
@@ -37,6 +50,7 @@ int64_t read_lidar_points_into(const std::string& path, std::vector<float>& buff
   const uint64_t size = checked_size(file, path);
   buffer.resize(size / sizeof(float));
   file.read_exact(buffer.data(), size);
+  check_finite(buffer.data(), buffer.size(), path);
   return static_cast<int64_t>(size / kLidarRowBytes);
 }
 

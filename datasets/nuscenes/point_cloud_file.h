@@ -15,8 +15,9 @@ constexpr int64_t kLidarFileColumns = 5;
 
 /// Reads a `.pcd.bin` into a new [N, 5] float32 tensor (x, y, z in m, LIDAR_TOP sensor frame;
 /// intensity; ring index 0..31), in file order. The file is read with one fread straight into
-/// the tensor's memory. Throws IoError when the file cannot be opened or read, DataError when
-/// its size is not a multiple of 20 bytes. Thread-safe (no shared state).
+/// the tensor's memory. Throws IoError when the file cannot be opened or read, DataError naming
+/// the file when it holds no point, its size is not a multiple of 20 bytes, or a value is NaN or
+/// infinite. Thread-safe (no shared state).
 torch::Tensor read_lidar_points(const std::string& path);
 
 /// Like read_lidar_points, into `buffer` (resized to N * 5 floats; its capacity is reused, which

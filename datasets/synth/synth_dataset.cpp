@@ -322,8 +322,10 @@ SynthOptions resolve_synth_options(SynthOptions options) {
     PTQAT_FAIL(ConfigError, "--preset: expected one of tiny, demo, trainval, got \"{}\"",
                options.preset);
   }
-  if (options.scenes < 0) options.scenes = scenes;
-  if (options.samples_per_scene < 0) options.samples_per_scene = samples;
+  // -1, the default, is the preset's count; any other value is checked below (-5 was taken as
+  // "the preset's").
+  if (options.scenes == -1) options.scenes = scenes;
+  if (options.samples_per_scene == -1) options.samples_per_scene = samples;
   PTQAT_CHECK(options.scenes >= 1 && options.scenes <= 9999, ConfigError,
               "--scenes: expected a number of scenes in [1, 9999], got {}", options.scenes);
   PTQAT_CHECK(options.samples_per_scene >= 2 && options.samples_per_scene <= 1000, ConfigError,

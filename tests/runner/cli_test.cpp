@@ -63,9 +63,9 @@ TEST(Cli, EveryShippedConfigLoadsAndValidates) {
     if (entry.path().extension() != ".toml") continue;
     const std::string folder = entry.path().parent_path().filename().string();
     const bool sweep = folder == "sweeps" || folder == "paper";
-    const CliRun run = testing::run_command("cd " + dir.path().string() + " && " + PTQAT_EXECUTABLE +
-                                            (sweep ? " sweep --dry-run " : " config show ") +
-                                            entry.path().string());
+    const CliRun run = testing::run_command(
+        "cd " + dir.path().string() + " && " + PTQAT_EXECUTABLE +
+        (sweep ? " sweep --dry-run " : " config show ") + entry.path().string());
     EXPECT_EQ(run.exit_code, 0) << entry.path() << ": " << run.output;
     ++checked;
   }
@@ -205,6 +205,7 @@ TEST(Cli, DataSynthBadInputIsOneLine) {
   testing::write_text(dir.path() / "file", "x");
   const std::pair<std::string, std::string> cases[] = {
       {"--scenes 0", "--scenes: expected a number of scenes in [1, 9999], got 0"},
+      {"--samples -5", "--samples: expected keyframes per scene in [2, 1000], got -5"},
       {"--preset huge", "--preset: expected one of tiny, demo, trainval, got \"huge\""}};
   for (const auto& [arguments, message] : cases) {
     const CliRun run = ptqat("data synth --out " + dir.file("out") + " " + arguments);
@@ -221,8 +222,10 @@ TEST(Cli, GtDatabaseThenTrainingWithGtPasteAndCbgs) {
   testing::TempDir dir;
   ASSERT_EQ(ptqat("data synth --out " + dir.file("synth") + " --preset tiny").exit_code, 0);
   const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
-  const std::string data = " --set data.dataroot=" + dir.file("synth") + " --set data.lidarseg=true";
-  const CliRun gtdb = ptqat("data gtdb --config " + config + data + " --out " + dir.file("gtdb.h5"));
+  const std::string data =
+      " --set data.dataroot=" + dir.file("synth") + " --set data.lidarseg=true";
+  const CliRun gtdb =
+      ptqat("data gtdb --config " + config + data + " --out " + dir.file("gtdb.h5"));
   ASSERT_EQ(gtdb.exit_code, 0) << gtdb.output;
   EXPECT_TRUE(contains(gtdb.output, dir.file("gtdb.h5") + ": ")) << gtdb.output;
   EXPECT_TRUE(contains(gtdb.output, "pedestrian")) << gtdb.output;
@@ -234,7 +237,8 @@ TEST(Cli, GtDatabaseThenTrainingWithGtPasteAndCbgs) {
   // Without the database file: one line naming it.
   const CliRun missing =
       ptqat("train --config " + config + data + " --set output.dir=" + dir.file("run2") +
-            " --set augment.gt_paste=true --set augment.gt_database=" + dir.file("none.h5"), true);
+                " --set augment.gt_paste=true --set augment.gt_database=" + dir.file("none.h5"),
+            true);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_TRUE(contains(missing.output, "none.h5: no ground-truth database")) << missing.output;
 }
@@ -244,16 +248,19 @@ TEST(Cli, TrainingOnCudaWithMixedPrecision) {
   const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
   if (!torch::cuda::is_available()) {
     // Asking for a GPU where there is none is one line, before any data is read.
-    const CliRun run = ptqat("train --config " + config + " --set runtime.device=cuda --set output.dir=" +
-                             dir.file("run") + " --set data.dataroot=" + dir.file("none"));
+    const CliRun run = ptqat("train --config " + config +
+                             " --set runtime.device=cuda --set output.dir=" + dir.file("run") +
+                             " --set data.dataroot=" + dir.file("none"));
     EXPECT_EQ(run.exit_code, 1);
     EXPECT_EQ(lines(run.output), 1) << run.output;
-    EXPECT_TRUE(contains(run.output, "runtime.device: expected a visible CUDA device")) << run.output;
+    EXPECT_TRUE(contains(run.output, "runtime.device: expected a visible CUDA device"))
+        << run.output;
     GTEST_SKIP() << "no CUDA device for the training run";
   }
   ASSERT_EQ(ptqat("data synth --out " + dir.file("synth") + " --preset tiny").exit_code, 0);
-  const std::string common = " --set data.dataroot=" + dir.file("synth") + " --set output.dir=" +
-                             dir.file("run") + " --set runtime.device=cuda --set train.epochs=1" +
+  const std::string common = " --set data.dataroot=" + dir.file("synth") +
+                             " --set output.dir=" + dir.file("run") +
+                             " --set runtime.device=cuda --set train.epochs=1" +
                              " --set train.mixed_precision=bf16 --set runtime.cudnn_benchmark=true";
   const CliRun train = ptqat("train --config " + config + common);
   ASSERT_EQ(train.exit_code, 0) << train.output;

@@ -21,6 +21,22 @@ TEST(LidarsegFile, ReadsOneByteLabelPerPoint) {
   EXPECT_TRUE(torch::equal(labels, torch::tensor({0, 31, 17, 24}, torch::kUInt8)));
 }
 
+TEST(LidarsegFile, ALabelAboveTheCategoryIndicesIsADataErrorNamingTheFileAndPoint) {
+  testing::TempDir dir;
+  testing::write_text(dir.file("c_lidarseg.bin"), std::string("\x00\x1F\xC8", 3));  // 200
+  try {
+    read_lidarseg_labels(dir.file("c_lidarseg.bin"), 3);
+    FAIL() << "expected DataError";
+  } catch (const DataError& error) {
+    EXPECT_NE(
+        std::string(error.what())
+            .find(dir.file("c_lidarseg.bin") + ": label 200 of point 2: expected a category index "
+                                               "0..31"),
+        std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(LidarsegFile, RoundTrip) {
   testing::TempDir dir;
   const torch::Tensor labels = torch::tensor({9, 0, 31, 31, 24, 1}, torch::kUInt8);

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "tests/support/temp_dir.h"
@@ -66,11 +68,26 @@ TEST(PointCloudFile, WritesNonContiguousTensors) {
   EXPECT_TRUE(torch::equal(read, points));
 }
 
-TEST(PointCloudFile, EmptyFileIsZeroPoints) {
+TEST(PointCloudFile, AnEmptyFileOrANonFiniteValueIsADataErrorNamingTheFile) {
+  // An empty file is no sensor sweep; a NaN would reach the loss far from its file.
   testing::TempDir dir;
   testing::write_text(dir.file("empty.pcd.bin"), "");
-  const torch::Tensor points = read_lidar_points(dir.file("empty.pcd.bin"));
-  EXPECT_EQ(points.sizes(), torch::IntArrayRef({0, 5}));
+  EXPECT_THROW(read_lidar_points(dir.file("empty.pcd.bin")), DataError);
+  torch::Tensor points = torch::zeros({3, 5});
+  points[2][1] = std::numeric_limits<float>::quiet_NaN();
+  write_lidar_points(dir.file("nan.pcd.bin"), points);
+  try {
+    read_lidar_points(dir.file("nan.pcd.bin"));
+    FAIL() << "expected DataError";
+  } catch (const DataError& error) {
+    EXPECT_NE(std::string(error.what())
+                  .find(dir.file("nan.pcd.bin") + ": point 2 has a "
+                                                  "non-finite value (nan) in column 1"),
+              std::string::npos)
+        << error.what();
+  }
+  std::vector<float> buffer;
+  EXPECT_THROW(read_lidar_points_into(dir.file("nan.pcd.bin"), buffer), DataError);
 }
 
 TEST(PointCloudFile, TruncatedFileIsDataErrorNamingFile) {
@@ -83,7 +100,8 @@ TEST(PointCloudFile, TruncatedFileIsDataErrorNamingFile) {
   } catch (const DataError& error) {
     const std::string message = error.what();
     EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find("expected a multiple of 20 bytes (N x 5 float32), got 47 bytes"),
+    EXPECT_NE(message.find("expected a positive multiple of 20 bytes (N >= 1 points x 5 "
+                           "float32), got 47 bytes"),
               std::string::npos)
         << message;
   }
