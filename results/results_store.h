@@ -95,6 +95,9 @@ struct RunRecord {
   /// PTQAT fine-tunes: the Jaccard index of the frozen set with the one each other measure
   /// would have selected, by measure name (quant::frozen_set_overlaps). Empty otherwise.
   std::map<std::string, double> frozen_overlap;
+  /// Where a stage's model came from when it was not trained here (`import`: "source",
+  /// "source_content_hash", "mapping"). Empty otherwise.
+  std::map<std::string, std::string> provenance;
   RunLabels labels;
   std::map<std::string, MetricHistory> history;  ///< e.g. "loss", "val_nds".
 };

@@ -183,6 +183,8 @@ void write_run(const h5::Group& run, const RunRecord& record) {
   }
 
   write_layers(run.create_group("layers"), record.layers);
+  const h5::Group provenance = run.create_group("provenance");
+  for (const auto& [name, value] : record.provenance) provenance.write_string(name, value);
   const h5::Group overlap = run.create_group("frozen_overlap");
   for (const auto& [name, value] : record.frozen_overlap) overlap.write_scalar(name, value);
 
@@ -290,6 +292,12 @@ RunRecord read_run_group(const h5::Group& run) {
   }
 
   record.layers = read_layers(run.open_group("layers"));
+  if (run.exists("provenance")) {  // absent in records written before it
+    const h5::Group provenance = run.open_group("provenance");
+    for (const std::string& name : provenance.children()) {
+      record.provenance[name] = provenance.read_string(name);
+    }
+  }
   if (run.exists("frozen_overlap")) {  // absent in records written before it
     const h5::Group overlap = run.open_group("frozen_overlap");
     for (const std::string& name : overlap.children()) {

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <optional>
 
 #include "core/error.h"
 #include "core/resources.h"
+#include "core/stage_key.h"
 #include "core/torch_pickle.h"
 #include "distributed/job_group.h"
 #include "quant/quantized_export.h"
@@ -54,6 +56,9 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
 
   results::RunRecord record =
       run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, metrics);
+  record.provenance = {{"source", std::filesystem::absolute(options.torch_file).string()},
+                       {"source_content_hash", core::file_content_hash(options.torch_file)},
+                       {"mapping", options.mapping}};
   // The validation history of a trained float model, as one point: the imported weights.
   if (metrics.has_ground_truth) {
     record.history["val_" + metrics.primary] =

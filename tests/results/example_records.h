@@ -58,6 +58,7 @@ inline RunRecord evaluate_record() {
       layer("neck.up", "conv_transpose2d", 2, 4096, false, 0, false),
   };
   record.frozen_overlap = {{"isolated_nmse", 1.0}, {"cumulative_cosine", 0.5}};
+  record.provenance = {{"source", "/models/centerpoint.pth"}, {"mapping", "mmdet3d"}};
   record.history = {{"loss", {{100, 200, 300}, {2.0, 1.0, 0.5}}},
                     {"val_nds", {{1, 2}, {0.25, 0.5}}}};
   record.labels = {"detection, transformer encoder",
@@ -130,6 +131,7 @@ inline void expect_same(const RunRecord& actual, const RunRecord& expected) {
     EXPECT_EQ(a.frozen, e.frozen) << i;
   }
   EXPECT_EQ(actual.frozen_overlap, expected.frozen_overlap);
+  EXPECT_EQ(actual.provenance, expected.provenance);
   ASSERT_EQ(actual.history.size(), expected.history.size());
   for (const auto& [name, series] : expected.history) {
     ASSERT_EQ(actual.history.count(name), 1u) << name;

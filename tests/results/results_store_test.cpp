@@ -90,8 +90,9 @@ TEST(ResultsStore, ARecordFileUsesTheDocumentedLayoutAndTypes) {
   EXPECT_EQ(run.attribute("stage"), "evaluate");
   EXPECT_EQ(run.children(),
             (std::vector<std::string>{"config", "costs", "frozen_overlap", "history", "layers",
-                                      "metrics", "per_class"}));
+                                      "metrics", "per_class", "provenance"}));
   EXPECT_EQ(run.open_group("frozen_overlap").read_double("cumulative_cosine"), 0.5);
+  EXPECT_EQ(run.open_group("provenance").read_string("mapping"), "mmdet3d");
   EXPECT_EQ(run.open_group("metrics").shape("nds"), std::vector<hsize_t>{});
   EXPECT_EQ(run.open_group("per_class").read_strings("classes"),
             (std::vector<std::string>{"car", "pedestrian"}));

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/stage_key.h"
 #include "results/results_store.h"
 #include "tests/runner/cli_run.h"
 #include "tests/support/temp_dir.h"
@@ -72,8 +73,15 @@ TEST(TorchInterop, ExportImportRoundTripThroughAPyTorchFile) {
   EXPECT_NE(imported.output.find("imported " + dir.file("float.pth") + " as float model"),
             std::string::npos);
 
+  // The record says where the model came from.
+  const results::RunRecord import_record = results::read_results(dir.file("b/results.h5")).at(0);
+  EXPECT_EQ(import_record.provenance.at("source"), dir.file("float.pth"));
+  EXPECT_EQ(import_record.provenance.at("source_content_hash"),
+            core::file_content_hash(dir.file("float.pth")));
+  EXPECT_EQ(import_record.provenance.at("mapping"), "mmdet3d");
+
   // Importing over the recorded model is refused before anything is written.
-  const std::string float_key = results::read_results(dir.file("b/results.h5")).at(0).key;
+  const std::string float_key = import_record.key;
   const std::string record_file = dir.file("b/records/" + float_key + ".h5");
   const std::string checkpoint_file = dir.file("b/checkpoints/" + float_key + ".pt");
   const std::string record_bytes = ptqat::testing::read_bytes(record_file),
