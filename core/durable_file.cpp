@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "core/error.h"
 
@@ -65,18 +64,30 @@ bool publish_file_if_absent(const std::string& temporary, const std::string& pat
   return published;
 }
 
+int write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return errno;
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+  return 0;
+}
+
+void write_new_file(const std::string& path, std::string_view bytes, const std::string& label) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  PTQAT_CHECK(fd >= 0, IoError, "{}: cannot create {}: {}", label, path, std::strerror(errno));
+  int error = write_all(fd, bytes);
+  if (::close(fd) != 0 && error == 0) error = errno;  // NFS reports some failures at close
+  if (error != 0) {
+    std::remove(path.c_str());
+    PTQAT_FAIL(IoError, "{}: cannot write: {}", label, std::strerror(error));
+  }
+}
+
 void write_file_durably(const std::string& path, std::string_view bytes) {
   const std::string temporary = temporary_path_for(path);
-  {
-    std::ofstream file(temporary, std::ios::binary);
-    PTQAT_CHECK(file.good(), IoError, "{}: cannot open for writing", temporary);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    file.flush();
-    if (!file.good()) {
-      std::remove(temporary.c_str());
-      PTQAT_FAIL(IoError, "{}: write failed", temporary);
-    }
-  }
+  write_new_file(temporary, bytes, path);
   publish_file(temporary, path);
 }
 

@@ -21,6 +21,15 @@ void publish_file(const std::string& temporary, const std::string& path);
 /// Returns false, `path` untouched and `temporary` removed, when `path` exists.
 bool publish_file_if_absent(const std::string& temporary, const std::string& path);
 
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of
+/// the write that failed (ENOSPC, EFBIG, EIO, ...).
+int write_all(int fd, std::string_view bytes);
+
+/// Creates (or truncates) `path` and writes `bytes` to it through a descriptor ptqat owns, so
+/// that every failure is an errno it sees. IoError naming `label` (the file the user knows: the
+/// final path when `path` is its temporary) and the reason; the partial file is removed then.
+void write_new_file(const std::string& path, std::string_view bytes, const std::string& label);
+
 /// Writes `bytes` to `path` whole or not at all: a temporary sibling, then publish_file().
 /// Throws IoError naming the file when it cannot be written.
 void write_file_durably(const std::string& path, std::string_view bytes);

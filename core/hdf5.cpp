@@ -363,6 +363,28 @@ File File::open_read_only(const std::string& path) {
       path);
 }
 
+File File::create_in_memory(const std::string& label) {
+  silence_hdf5_errors();
+  const Handle access(check_id(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", label, "/"), H5Pclose);
+  constexpr size_t kGrowBy = size_t{1} << 20;
+  check_status(H5Pset_fapl_core(access.id(), kGrowBy, /*backing_store=*/0), "H5Pset_fapl_core",
+               label, "/");
+  return File(Handle(check_id(H5Fcreate(label.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id()),
+                              "H5Fcreate", label, "/"),
+                     H5Fclose),
+              label);
+}
+
+std::string File::image() const {
+  flush();
+  const ssize_t size = H5Fget_file_image(id(), nullptr, 0);
+  check_status(size < 0 ? -1 : 0, "H5Fget_file_image", label(), "/");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  check_status(H5Fget_file_image(id(), bytes.data(), bytes.size()) == size ? 0 : -1,
+               "H5Fget_file_image", label(), "/");
+  return bytes;
+}
+
 void File::flush() const {
   check_status(H5Fflush(id(), H5F_SCOPE_GLOBAL), "H5Fflush", label(), "/");
 }

@@ -109,8 +109,15 @@ class File : public Group {
  public:
   static File create(const std::string& path);
   static File open_read_only(const std::string& path);
+  /// A new file held in memory only (HDF5's core driver, no backing store); `label` names it in
+  /// error messages. Note [h5 in memory]: results are built this way and their image() written
+  /// by ptqat, because HDF5 1.10 crashes on some failed writes (a full disk inside H5Ocopy is a
+  /// segfault in its cleanup) and retries failed flushes at exit.
+  static File create_in_memory(const std::string& label);
   /// Flushes the file's buffers to the OS (the caller fsyncs before renaming into place).
   void flush() const;
+  /// The bytes of the whole file as it would be on disk (H5Fget_file_image), after a flush.
+  std::string image() const;
 
  private:
   using Group::Group;

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "core/durable_file.h"
 #include "core/error.h"
@@ -117,23 +118,40 @@ h5::File open_results_file(const std::string& path) {
   return file;
 }
 
-/// Writes a new HDF5 file at a temporary beside `path` with `fill`, then `publish`es it
-/// (core::publish_file by default); returns what `publish` returns.
+/// What a record was made from and what it made (RunRecord's fields of the same names).
+struct Lineage {
+  std::string parent_key;
+  std::string content_hash;
+  std::string parent_content_hash;
+};
+
+/// The lineage attributes of run `key` of the record file at `path`, without reading the rest:
+/// a sweep asks ResultsStore::is_current() for every stage of its plan.
+Lineage read_lineage(const std::string& path, const std::string& key) {
+  const h5::File file = open_results_file(path);
+  const h5::Group run = file.open_group("runs").open_group(key);
+  const auto value = [&](const char* name) {
+    return run.has_attribute(name) ? run.attribute(name) : std::string();
+  };
+  return {value("parent_key"), value("content_hash"), value("parent_content_hash")};
+}
+
+/// Builds a new HDF5 file in memory with `fill`, writes its bytes to a temporary beside `path`
+/// and `publish`es it (core::publish_file by default); returns what `publish` returns. In
+/// memory first (Note [h5 in memory]): a full disk is then an IoError of ptqat's own write,
+/// never a crash inside HDF5, and no HDF5 file is left half-written.
 template <class Fill, class Publish>
 bool write_file_atomically(const std::string& path, Fill fill, Publish publish) {
-  const std::string temporary = temporary_for(path);
-  try {
-    {
-      const h5::File file = h5::File::create(temporary);
-      file.set_attribute_utf8("format", kFormat);
-      fill(file);
-      file.flush();
-    }  // closed before publishing: the rename must see every byte HDF5 wrote
-    return publish(temporary, path);
-  } catch (...) {
-    std::remove(temporary.c_str());
-    throw;
+  std::string image;
+  {
+    const h5::File file = h5::File::create_in_memory(path);
+    file.set_attribute_utf8("format", kFormat);
+    fill(file);
+    image = file.image();
   }
+  const std::string temporary = temporary_for(path);
+  core::write_new_file(temporary, image, path);
+  return publish(temporary, path);  // removes the temporary when it fails
 }
 
 template <class Fill>
@@ -195,7 +213,12 @@ void ResultsStore::write(const RunRecord& record, Recording how) const {
   const bool published = write_file_atomically(
       path, fill, [&](const std::string& temporary, const std::string& final) {
         if (how == Recording::kNew) return core::publish_file_if_absent(temporary, final);
-        keep_as_superseded(record.key);
+        try {
+          keep_as_superseded(record.key);
+        } catch (...) {
+          std::remove(temporary.c_str());
+          throw;
+        }
         core::publish_file(temporary, final);
         return true;
       });
@@ -242,6 +265,15 @@ bool ResultsStore::contains(const std::string& key) const {
   return fs::is_regular_file(record_path(key), error);
 }
 
+bool ResultsStore::is_current(const std::string& key) const {
+  if (!contains(key)) return false;
+  const Lineage own = read_lineage(record_path(key), key);
+  if (own.parent_key.empty()) return true;
+  return is_current(own.parent_key) &&
+         read_lineage(record_path(own.parent_key), own.parent_key).content_hash ==
+             own.parent_content_hash;
+}
+
 RunRecord ResultsStore::read(const std::string& key) const {
   const std::string path = record_path(key);
   std::error_code error;
@@ -273,8 +305,8 @@ std::vector<std::string> ResultsStore::keys() const {
 namespace {
 
 /// An exclusive flock on a lock file, held for the object's life. Two writers that consolidate
-/// one store at once (groups of a sweep) would otherwise race: the one that listed the records
-/// first could rename its view over the other's newer one.
+/// into one results file at once (groups of a sweep, two sweeps) would otherwise race: the one
+/// that listed the records first could rename its view over the other's newer one.
 class FileLock {
  public:
   explicit FileLock(const std::string& path)
@@ -294,17 +326,60 @@ class FileLock {
 
 }  // namespace
 
+void ResultsStore::check_view(const std::string& results_path) const {
+  std::error_code error;
+  if (!fs::exists(results_path, error)) return;
+  // Every run the view holds, current or superseded, must be one this store records: then the
+  // rebuilt view drops nothing. A run is known by its key and its start and finish times.
+  const auto identity = [](const h5::Group& run) {
+    return run.attribute("key") + " " + run.attribute("started_at") + " " +
+           run.attribute("finished_at");
+  };
+  std::set<std::string> recorded;
+  for (const std::string& key : keys()) {
+    std::vector<std::string> versions = superseded(key);
+    versions.push_back(record_path(key));
+    for (const std::string& path : versions) {
+      recorded.insert(identity(open_results_file(path).open_group("runs").open_group(key)));
+    }
+  }
+  const h5::File view = open_results_file(results_path);
+  const std::string owner = view.has_attribute("store") ? view.attribute("store") : "";
+  for (const char* group_name : {"runs", "superseded"}) {
+    if (!view.exists(group_name)) continue;
+    const h5::Group group = view.open_group(group_name);
+    for (const std::string& name : group.children()) {
+      PTQAT_CHECK(recorded.count(identity(group.open_group(name))) != 0, ConfigError,
+                  "{}: holds run {} that the store {} does not record ({}); rebuilding it would "
+                  "drop that run: give this run another results file (--out, output.results), "
+                  "or join the two with `ptqat results merge`",
+                  results_path, name, canonical_dir(),
+                  owner.empty() ? "a merged file?" : "the view of the store " + owner);
+    }
+  }
+}
+
+std::string ResultsStore::canonical_dir() const {
+  std::error_code error;
+  const fs::path canonical = fs::weakly_canonical(fs::absolute(dir_), error);
+  return (error ? fs::absolute(dir_) : canonical).string();
+}
+
 void ResultsStore::consolidate(const std::string& results_path) const {
   fs::path folder = fs::path(results_path).parent_path();
   if (folder.empty()) folder = ".";
   fs::create_directories(folder);
-  // Hidden in records/: keys() ignores it, and it locks out the store's other consolidators.
-  const FileLock lock((fs::path(records_dir_) / ".consolidate.lock").string());
-  remove_stale_temporaries(folder.string(), fs::path(results_path).filename().string());
+  // Hidden beside the view: it locks out every other writer of this view, of this store or of
+  // another one (whose view check_view() then refuses to replace).
+  const std::string name = fs::path(results_path).filename().string();
+  const FileLock lock((folder / ("." + name + ".lock")).string());
+  check_view(results_path);
+  remove_stale_temporaries(folder.string(), name);
   const std::vector<std::string> all = keys();
   write_file_atomically(results_path, [&](const h5::File& file) {
     file.set_attribute_utf8("ptqat_version", ptqat::version());
     file.set_attribute_utf8("consolidated_at", utc_timestamp());
+    file.set_attribute_utf8("store", canonical_dir());
     const h5::Group runs = file.create_group("runs");
     const h5::Group superseded_runs = file.create_group("superseded");
     for (const std::string& key : all) {
@@ -335,24 +410,58 @@ std::vector<RunRecord> read_results(const std::string& results_h5) {
   return records;
 }
 
+namespace {
+
+/// One version of a run in one of merge's inputs: /runs/<key> or /superseded/<key>.<n>.
+struct RunVersion {
+  size_t input = 0;
+  std::string group;  ///< "runs" or "superseded"
+  std::string name;   ///< its link name in that group
+  std::string started_at;
+  std::string finished_at;
+};
+
+}  // namespace
+
 MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output) {
-  // Which file each key comes from: the one whose run finished last (ISO 8601 UTC strings
-  // compare in time order), every run validated by reading it in full first.
-  std::map<std::string, std::pair<size_t, std::string>> source;  // key -> (input, finished_at)
-  MergeSummary summary;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    for (const RunRecord& run : read_results(inputs[i])) {
-      ++summary.runs_read;
-      const auto [at, inserted] = source.try_emplace(run.key, i, run.finished_at);
-      if (inserted) continue;
-      ++summary.duplicates;
-      if (run.finished_at > at->second.second) at->second = {i, run.finished_at};
-    }
-  }
   for (const std::string& input : inputs) {
     std::error_code same_error;
     PTQAT_CHECK(!fs::equivalent(input, output, same_error), ConfigError,
                 "results merge: the output {} is one of the inputs; write a new file", output);
+  }
+  // Every version of every key, each validated by reading it in full first. The same run seen
+  // in two inputs (a view and a merge of it) is one version.
+  std::map<std::string, std::vector<RunVersion>> versions;
+  MergeSummary summary;
+  const auto add = [&](const std::string& key, RunVersion version) {
+    std::vector<RunVersion>& known = versions[key];
+    for (const RunVersion& other : known) {
+      if (other.started_at == version.started_at && other.finished_at == version.finished_at) {
+        return;
+      }
+    }
+    known.push_back(std::move(version));
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (const RunRecord& run : read_results(inputs[i])) {
+      ++summary.runs_read;
+      if (versions.count(run.key) != 0) ++summary.duplicates;
+      add(run.key, {i, "runs", run.key, run.started_at, run.finished_at});
+    }
+    const h5::File file = open_results_file(inputs[i]);
+    if (!file.exists("superseded")) continue;
+    for (const std::string& name : file.open_group("superseded").children()) {
+      const RunRecord run = read_superseded(file, inputs[i], name);
+      add(run.key, {i, "superseded", name, run.started_at, run.finished_at});
+    }
+  }
+  // The version that finished last is the run (ISO 8601 UTC strings compare in time order);
+  // the others are kept as its superseded versions, oldest first.
+  for (auto& [key, found] : versions) {
+    std::stable_sort(found.begin(), found.end(), [](const RunVersion& a, const RunVersion& b) {
+      return a.finished_at < b.finished_at;
+    });
+    summary.superseded_written += found.size() - 1;
   }
   const fs::path folder = fs::path(output).parent_path();
   if (!folder.empty()) fs::create_directories(folder);
@@ -360,15 +469,22 @@ MergeSummary merge_results(const std::vector<std::string>& inputs, const std::st
     file.set_attribute_utf8("ptqat_version", ptqat::version());
     file.set_attribute_utf8("consolidated_at", utc_timestamp());
     const h5::Group runs = file.create_group("runs");
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      const h5::File input = open_results_file(inputs[i]);
-      const h5::Group input_runs = input.open_group("runs");
-      for (const auto& [key, from] : source) {
-        if (from.first == i) input_runs.copy(key, runs, key);
+    const h5::Group superseded = file.create_group("superseded");
+    std::vector<h5::File> opened;
+    for (const std::string& input : inputs) opened.push_back(open_results_file(input));
+    for (const auto& [key, found] : versions) {
+      for (size_t v = 0; v < found.size(); ++v) {
+        const RunVersion& version = found[v];
+        const h5::Group from = opened[version.input].open_group(version.group);
+        if (v + 1 == found.size()) {
+          from.copy(version.name, runs, key);
+        } else {
+          from.copy(version.name, superseded, fmt::format("{}.{}", key, v + 1));
+        }
       }
     }
   });
-  summary.runs_written = source.size();
+  summary.runs_written = versions.size();
   return summary;
 }
 

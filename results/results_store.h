@@ -66,10 +66,16 @@ struct RunLabels {
 struct RunRecord {
   std::string key;         ///< Stage key (core/stage_key.h); names the record.
   std::string parent_key;  ///< Key of the stage this one continues; empty for float training.
-  std::string stage;       ///< core::stage_name(): "float_train", "calibrate", "fine_tune", ...
-  std::string task;        ///< "detection", "segmentation", "occupancy".
-  std::string method;      ///< "float", "ptq", "qat", "ptqat", ... as configured.
-  std::string config;      ///< The resolved config (defaults filled in) as TOML text.
+  /// What the stage made, by content: XXH3-128 of the checkpoint it kept (core::file_content_hash);
+  /// empty for a stage that keeps none (evaluation) and in records written before it existed.
+  std::string content_hash;
+  /// The parent's content_hash when this stage ran from it (evaluation: the evaluated
+  /// checkpoint's). ResultsStore::is_current() compares the two.
+  std::string parent_content_hash;
+  std::string stage;   ///< core::stage_name(): "float_train", "calibrate", "fine_tune", ...
+  std::string task;    ///< "detection", "segmentation", "occupancy".
+  std::string method;  ///< "float", "ptq", "qat", "ptqat", ... as configured.
+  std::string config;  ///< The resolved config (defaults filled in) as TOML text.
 
   std::string ptqat_version;  ///< ptqat::version() of the writer; write() fills it if empty.
   std::string git_revision;   ///< ptqat::git_revision() of the writer; write() fills it if empty.
@@ -139,8 +145,14 @@ class ResultsStore {
   /// The superseded versions of `key`, oldest first (paths of record files).
   std::vector<std::string> superseded(const std::string& key) const;
 
-  /// Whether a record of `key` is published: a resumed sweep skips that stage.
+  /// Whether a record of `key` is published.
   bool contains(const std::string& key) const;
+
+  /// Whether `key` is recorded and still follows from what it was made of: along its chain of
+  /// parents, each record's parent_content_hash is its parent's content_hash. A stage whose
+  /// parent was recorded again with other contents (a forced retrain, an import) is stale, and
+  /// so are its descendants: a sweep or `quantize` runs them again instead of reusing them.
+  bool is_current(const std::string& key) const;
 
   /// Reads the record of `key`. IoError or DataError naming the file when it is missing,
   /// truncated, corrupt or not a ptqat record.
@@ -155,15 +167,24 @@ class ResultsStore {
   /// reading it in full and copied to /runs/<key> (superseded versions to
   /// /superseded/<key>.<n>, which read_results() leaves out); written to a temporary and renamed
   /// into place, so an existing results file is never opened for writing and its readers keep
-  /// reading the old view. Stale temporaries of `results_path` are removed first. A corrupt
-  /// record is an error naming it; nothing is skipped.
+  /// reading the old view. The file's attribute "store" names this store. Under a lock beside
+  /// the file, and after check_view(). Stale temporaries of `results_path` are removed first. A
+  /// corrupt record is an error naming it; nothing is skipped.
   void consolidate(const std::string& results_path) const;
+
+  /// ConfigError naming `results_path` when it exists and holds a run (current or superseded)
+  /// this store does not record, such as another store's view or a merged file: consolidating
+  /// into it would drop that run. A moved or copied store still rebuilds its own view. Runs and
+  /// sweeps call it before their first stage.
+  void check_view(const std::string& results_path) const;
 
   const std::string& dir() const { return dir_; }
   /// <dir>/records/<key>.h5.
   std::string record_path(const std::string& key) const;
 
  private:
+  /// The store's folder as an absolute path without links: what a view's "store" names.
+  std::string canonical_dir() const;
   /// Links the published record of `key` (if any) to the next free superseded/<key>.<n>.h5.
   void keep_as_superseded(const std::string& key) const;
 
@@ -177,16 +198,19 @@ class ResultsStore {
 std::vector<RunRecord> read_results(const std::string& results_h5);
 
 struct MergeSummary {
-  size_t runs_read = 0;     ///< runs in all inputs together
-  size_t duplicates = 0;    ///< runs whose key an earlier input already had
-  size_t runs_written = 0;  ///< distinct keys in the output
+  size_t runs_read = 0;           ///< runs in all inputs together (their /runs)
+  size_t duplicates = 0;          ///< runs whose key an earlier input already had
+  size_t runs_written = 0;        ///< distinct keys in the output
+  size_t superseded_written = 0;  ///< versions kept under /superseded
 };
 
 /// `ptqat results merge`: every run of `inputs` (results files or record files, e.g. of the jobs
 /// of a Slurm array) into a new results file `output`, written to a temporary and renamed into
-/// place. A key in several inputs is one stage run more than once: the run that finished last
-/// is kept. Every input run is validated first; an unreadable input is an error naming it and
-/// nothing is written. ConfigError when `output` is one of the inputs.
+/// place. Nothing is dropped: for a key found more than once, the version that finished last is
+/// the run and every other distinct version (the inputs' superseded ones too) is kept under
+/// /superseded/<key>.<n>, oldest first; one run seen in two inputs counts once. Every input run
+/// is validated first; an unreadable input is an error naming it and nothing is written.
+/// ConfigError when `output` is one of the inputs.
 MergeSummary merge_results(const std::vector<std::string>& inputs, const std::string& output);
 
 }  // namespace ptqat::results

@@ -153,6 +153,8 @@ RunLabels read_labels(const h5::Group& run) {
 void write_run(const h5::Group& run, const RunRecord& record) {
   run.set_attribute_utf8("key", record.key);
   run.set_attribute_utf8("parent_key", record.parent_key);
+  run.set_attribute_utf8("content_hash", record.content_hash);
+  run.set_attribute_utf8("parent_content_hash", record.parent_content_hash);
   run.set_attribute_utf8("stage", record.stage);
   run.set_attribute_utf8("task", record.task);
   run.set_attribute_utf8("method", record.method);
@@ -256,6 +258,10 @@ RunRecord read_run_group(const h5::Group& run) {
   RunRecord record;
   record.key = run.attribute("key");
   record.parent_key = run.attribute("parent_key");
+  if (run.has_attribute("content_hash")) {  // absent in records written before it
+    record.content_hash = run.attribute("content_hash");
+    record.parent_content_hash = run.attribute("parent_content_hash");
+  }
   record.stage = run.attribute("stage");
   record.task = run.attribute("task");
   record.method = run.attribute("method");
@@ -328,9 +334,13 @@ RunRecord read_run_group(const h5::Group& run) {
 
 }  // namespace
 
-/// Reads /runs/<key> of `file`, every error naming the file and the run in one line.
-RunRecord read_run(const h5::File& file, const std::string& path, const std::string& key) {
-  const std::string where = fmt::format("{}: run '{}'", path, key);
+namespace {
+
+/// Reads the run `name` of `group_name` in `file`, a version of run `key`, every error naming
+/// the file and the run in one line.
+RunRecord read_run_in(const h5::File& file, const std::string& path, const std::string& group_name,
+                      const std::string& name, const std::string& key) {
+  const std::string where = fmt::format("{}: run '{}'", path, name);
   // Messages from core::h5 start with the file's path already: keep one copy of it.
   const auto context = [&](const Error& error) {
     std::string message = error.what();
@@ -338,9 +348,9 @@ RunRecord read_run(const h5::File& file, const std::string& path, const std::str
     return fmt::format("{}: {}", where, message);
   };
   try {
-    const h5::Group runs = file.open_group("runs");
-    PTQAT_CHECK(runs.exists(key), DataError, "no such run in the file");
-    RunRecord record = read_run_group(runs.open_group(key));
+    const h5::Group group = file.open_group(group_name);
+    PTQAT_CHECK(group.exists(name), DataError, "no such run in the file");
+    RunRecord record = read_run_group(group.open_group(name));
     PTQAT_CHECK(record.key == key, DataError, "its key attribute is '{}'", record.key);
     return record;
   } catch (const IoError& error) {
@@ -348,6 +358,16 @@ RunRecord read_run(const h5::File& file, const std::string& path, const std::str
   } catch (const DataError& error) {
     throw DataError(context(error));
   }
+}
+
+}  // namespace
+
+RunRecord read_run(const h5::File& file, const std::string& path, const std::string& key) {
+  return read_run_in(file, path, "runs", key, key);
+}
+
+RunRecord read_superseded(const h5::File& file, const std::string& path, const std::string& name) {
+  return read_run_in(file, path, "superseded", name, name.substr(0, name.rfind('.')));
 }
 
 }  // namespace ptqat::results

@@ -24,4 +24,8 @@ void write_run(const core::h5::Group& run, const RunRecord& record);
 /// Reads /runs/<key> of `file` (at `path`), every error naming the file and the run in one line.
 RunRecord read_run(const core::h5::File& file, const std::string& path, const std::string& key);
 
+/// Reads /superseded/<name> of `file` (at `path`), a version "<key>.<n>" of run <key>.
+RunRecord read_superseded(const core::h5::File& file, const std::string& path,
+                          const std::string& name);
+
 }  // namespace ptqat::results

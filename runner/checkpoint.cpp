@@ -128,7 +128,8 @@ std::vector<std::pair<std::string, TensorSignature>> signatures(const torch::nn:
   return result;
 }
 
-void load_model_checked(torch::serialize::InputArchive& archive, torch::nn::Module& model) {
+void load_model_checked(torch::serialize::InputArchive& archive, torch::nn::Module& model,
+                        const std::string& path) {
   const auto expected = signatures(model);
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
@@ -144,6 +145,13 @@ void load_model_checked(torch::serialize::InputArchive& archive, torch::nn::Modu
     TORCH_CHECK(got.sizes == want.sizes && got.dtype == want.dtype, loaded[i].first, " is ",
                 got.dtype, c10::IntArrayRef(got.sizes), " in the checkpoint, the model has ",
                 want.dtype, c10::IntArrayRef(want.sizes));
+  }
+  // A model with a NaN or inf weight evaluates to a valid-looking, meaningless score.
+  torch::NoGradGuard no_grad;
+  for (const auto& parameter : model.named_parameters()) {
+    PTQAT_CHECK(torch::isfinite(parameter.value()).all().item<bool>(), DataError,
+                "{}: weight '{}' holds NaN or infinite values; the model is unusable", path,
+                parameter.key());
   }
 }
 
@@ -238,17 +246,8 @@ void save_archive(torch::serialize::OutputArchive& archive, const std::string& t
   int write_error = 0;
   try {
     archive.save_to([&](const void* data, size_t size) -> size_t {
-      const char* bytes = static_cast<const char*>(data);
-      size_t left = size;
-      while (write_error == 0 && left > 0) {
-        const ssize_t written = ::write(fd, bytes, left);
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0) {
-          write_error = errno;
-        } else {
-          bytes += written;
-          left -= static_cast<size_t>(written);
-        }
+      if (write_error == 0) {
+        write_error = core::write_all(fd, std::string_view(static_cast<const char*>(data), size));
       }
       return size;  // never short: LibTorch would throw, from a destructor at worst
     });
@@ -351,7 +350,7 @@ TrainingState load_checkpoint(const std::string& path, torch::nn::Module& model,
   open_checkpoint(path, archive);
   return reading(path, [&] {
     TrainingState state = read_state(archive, path);
-    load_model_checked(archive, model);
+    load_model_checked(archive, model, path);
 
     // Optimizer::load() only adds the saved per-parameter states: a parameter without one in
     // the file (never stepped when saved) would keep this optimizer's stale state.
@@ -377,7 +376,7 @@ TrainingState load_model_weights(const std::string& path, torch::nn::Module& mod
   open_checkpoint(path, archive);
   return reading(path, [&] {
     TrainingState state = read_state(archive, path);
-    load_model_checked(archive, model);
+    load_model_checked(archive, model, path);
     return state;
   });
 }

@@ -8,6 +8,7 @@
 #include "core/version.h"
 #include "distributed/job_group.h"
 #include "runner/commands/command.h"
+#include "runner/exit_codes.h"
 
 namespace ptqat::runner {
 namespace {
@@ -53,7 +54,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const CLI::ParseError& error) {
     err << "error: " << error.what() << " (see --help)\n";
     // CLI11's own codes (105 for a failed check, 106, 109, ...) are not the documented set.
-    return 2;
+    return exit_code::kUsage;
   }
 
   try {
@@ -64,12 +65,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
   } catch (const core::Preempted& stop) {
     err << "preempted: " << stop.what() << "; run the same command again to resume\n";
-    return core::kPreemptedExitCode;
+    return exit_code::kPreempted;
   } catch (const Error& error) {
     err << "error: " << error.what() << "\n";
-    return 1;
+    return exit_code::kError;
   }
-  return 0;
+  return exit_code::kDone;
 }
 
 }  // namespace ptqat::runner

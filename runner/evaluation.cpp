@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "core/durable_file.h"
@@ -35,6 +36,26 @@ std::string metadata_value(const TrainingState& state, const char* key) {
   return found == state.metadata.end() ? std::string() : found->second;
 }
 
+/// The stage key a checkpoint carries is the one its stored config gives its stage: a checkpoint
+/// whose metadata was edited, or that belongs to another run, is refused rather than evaluated
+/// and recorded as the stage it names.
+void check_stage_key(const CheckpointIdentity& identity, const RunConfig& stored) {
+  const StageKeys keys = stage_keys(stored);
+  const std::map<std::string, std::string> by_stage = {
+      {core::stage_name(core::Stage::kFloatTrain), keys.float_train},
+      {core::stage_name(core::Stage::kCalibrate), keys.calibrate},
+      {core::stage_name(core::Stage::kFineTune), keys.fine_tune}};
+  const auto expected = by_stage.find(identity.stage);
+  PTQAT_CHECK(expected != by_stage.end(), DataError,
+              "{}: unknown stage '{}' in the checkpoint (expected float_train, calibrate or "
+              "fine_tune)",
+              identity.path, identity.stage);
+  PTQAT_CHECK(expected->second == identity.key, DataError,
+              "{}: the checkpoint names stage {}, but its stored config gives {} stage {}: its "
+              "metadata do not belong together",
+              identity.path, identity.key, identity.stage, expected->second);
+}
+
 CheckpointIdentity identify(const EvaluationOptions& options) {
   CheckpointIdentity identity;
   if (options.checkpoint.empty()) {
@@ -65,6 +86,9 @@ CheckpointIdentity identify(const EvaluationOptions& options) {
   identity.key = metadata_value(state, metadata::kStageKey);
   identity.stage = metadata_value(state, metadata::kStage);
   if (identity.stage.empty()) identity.stage = core::stage_name(core::Stage::kFloatTrain);
+  if (!stored_config.empty() && !identity.key.empty()) {
+    check_stage_key(identity, parse_run_config(stored_config, options.checkpoint, {}));
+  }
   std::istringstream frozen(metadata_value(state, metadata::kFrozenLayers));
   for (std::string name; std::getline(frozen, name);) {
     if (!name.empty()) identity.frozen_layers.push_back(name);
@@ -125,6 +149,7 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   const CheckpointModel loaded =
       load_checkpoint_model(options.checkpoint, options.config_file, options.overrides);
   const RunConfig& config = loaded.config;
+  check_output(config);
   const StageContext& context = *loaded.context;
   torch::nn::Module& model = *loaded.model;
 
@@ -144,10 +169,12 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   // Keyed by the checkpoint's contents, not only the stage it names: an evaluation of a copy or
   // of a changed file is another record, never the recorded one's.
   RunConfig resolved = config;
-  const std::string key = core::stage_key(
-      core::fields_of(resolved), core::Stage::kEvaluate,
-      fmt::format("{} content {}", loaded.key, core::file_content_hash(loaded.path)));
-  if (reuse_recorded(config, key)) {
+  const std::string content = core::file_content_hash(loaded.path);
+  const std::string key = core::stage_key(core::fields_of(resolved), core::Stage::kEvaluate,
+                                          fmt::format("{} content {}", loaded.key, content));
+  // Not reuse_recorded(): the evaluated stage need not be recorded in this store; the key
+  // holds the checkpoint's contents already.
+  if (!config.runtime.force && results::ResultsStore(config.output.dir).contains(key)) {
     out << fmt::format(
         "evaluation {}: recorded already (same checkpoint contents and settings), not recorded "
         "again; --force records it as a new version\n",
@@ -157,7 +184,8 @@ tasks::TaskMetrics run_evaluation(const EvaluationOptions& options, std::ostream
   results::RunRecord record =
       run.record(config, key, loaded.key, core::Stage::kEvaluate, loaded.method, model, metrics);
   record.trainable_parameters = 0;
-  publish(context, record);
+  record.parent_content_hash = content;
+  publish(context, record, "");
   return metrics;
 }
 

@@ -16,7 +16,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   const StageRun run;
   const std::string key = stage_keys(config).float_train;
   const StagePaths paths = stage_paths(config, key);
-  // Before any data is read: an output folder that cannot take records fails now.
+  check_output(config);
   const results::ResultsStore store(config.output.dir);
   const bool recorded = store.contains(key);
   if (recorded && !config.runtime.force) {
@@ -27,6 +27,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
         key, paths.checkpoint, tasks::summary_line(metrics));
     return metrics;
   }
+  say_why_it_runs_again(config, key, "float model", out);
   const StageContext context(config, /*with_train_split=*/true, group);
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
 
@@ -47,7 +48,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   record.wall_time_s += outcome.earlier_wall_time_s;  // resumed: the attempts before it too
   record.attempts = outcome.attempts;
   record.history = std::move(history);
-  publish(context, record);
+  publish(context, record, paths.checkpoint);
   out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,
                      tasks::summary_line(best), stage.paths.checkpoint);
   return best;

@@ -4,10 +4,10 @@
 #include <optional>
 #include <sstream>
 
-#include "core/preemption.h"
 #include "core/resources.h"
 #include "distributed/mpi_world.h"
 #include "runner/cli.h"
+#include "runner/exit_codes.h"
 
 namespace ptqat::runner {
 
@@ -25,13 +25,14 @@ int run_main(int argc, char** argv) {
     code = run_cli(argc, argv, out, std::cerr);
   } catch (const std::exception& error) {
     // Not a user error: a bug or a library failure. Still one line, and a distinct code.
-    if (world && world->world_size() > 1) distributed::abort_world(error.what(), 70);
+    if (world && world->world_size() > 1)
+      distributed::abort_world(error.what(), exit_code::kInternal);
     std::cerr << "error: " << error.what() << "\n";
-    return 70;
+    return exit_code::kInternal;
   }
   // A failed rank ends the whole job rather than leaving the others in their next collective;
   // run_cli has printed the error. A preempted job stopped on every rank alike: it finalizes.
-  if (code != 0 && code != core::kPreemptedExitCode && world && world->world_size() > 1) {
+  if (code != 0 && code != exit_code::kPreempted && world && world->world_size() > 1) {
     distributed::abort_world("this rank failed (see its error above)", code);
   }
   return code;

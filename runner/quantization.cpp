@@ -26,22 +26,27 @@ namespace {
 struct Calibration {
   quant::DiscrepancyTable table;
   tasks::TaskMetrics ptq_metrics;
+  std::string content;  ///< content identity of its checkpoint: what a fine-tune continues
 };
 
 Calibration run_calibration_stage(const StageContext& context, torch::nn::Module& model,
                                   const std::vector<quant::NamedLayer>& layers,
                                   const std::vector<datasets::Batch>& batches,
-                                  const StageKeys& keys, std::ostream& out) {
+                                  const StageKeys& keys, const std::string& float_content,
+                                  std::ostream& out) {
   const RunConfig& config = context.config();
   const StagePaths paths = stage_paths(config, keys.calibrate);
   const results::ResultsStore store(config.output.dir);
   if (reuse_recorded(config, keys.calibrate) && std::filesystem::exists(paths.checkpoint)) {
+    const std::string content =
+        recorded_checkpoint_content(config, keys.calibrate, paths.checkpoint);
     load_model_weights(paths.checkpoint, model);
     quant::set_mode(layers, quant::LayerMode::kQuantize);
     const results::RunRecord record = store.read(keys.calibrate);
     out << fmt::format("calibration {}: recorded, reusing {}\n", keys.calibrate, paths.checkpoint);
-    return {discrepancy_table(record.layers), recorded_metrics(record)};
+    return {discrepancy_table(record.layers), recorded_metrics(record), content};
   }
+  say_why_it_runs_again(config, keys.calibrate, "calibration", out);
 
   const StageRun run;
   const auto forward = [&](int64_t batch) { context.task().forward(model, batches.at(batch)); };
@@ -61,7 +66,9 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
                  calibration.ptq_metrics);
   record.trainable_parameters = 0;
   record.layers = layer_rows(calibration.table);
-  publish(context, record);
+  record.parent_content_hash = float_content;
+  publish(context, record, paths.checkpoint);
+  calibration.content = recorded_checkpoint_content(config, keys.calibrate, paths.checkpoint);
   out << fmt::format("calibration {} ({} batches): PTQ {}\n", keys.calibrate, count,
                      tasks::summary_line(calibration.ptq_metrics));
   return calibration;
@@ -70,7 +77,7 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
 tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::Module& model,
                                        const std::vector<quant::NamedLayer>& layers,
                                        quant::DiscrepancyTable table, const StageKeys& keys,
-                                       std::ostream& out) {
+                                       const std::string& calibration_content, std::ostream& out) {
   const RunConfig& config = context.config();
   const quant::QuantConfig& quant = config.quant;
   const results::ResultsStore store(config.output.dir);
@@ -80,6 +87,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
                        record.trainable_parameters, tasks::summary_line(recorded_metrics(record)));
     return recorded_metrics(record);
   }
+  say_why_it_runs_again(config, keys.fine_tune, "fine-tune", out);
 
   const StageRun run;
   const quant::SelectionOptions options =
@@ -116,7 +124,8 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   record.wall_time_s += outcome.earlier_wall_time_s;  // resumed: the attempts before it too
   record.attempts = outcome.attempts;
   record.history = std::move(history);
-  publish(context, record);
+  record.parent_content_hash = calibration_content;
+  publish(context, record, stage.paths.checkpoint);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",
                      keys.fine_tune, quant::method_name(quant.method), selection.frozen_layers,
                      layers.size(), trainable, tasks::summary_line(best));
@@ -142,6 +151,7 @@ std::vector<quant::NamedLayer> configure_quantization(const StageContext& contex
 tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collective& group,
                                     std::ostream& out) {
   const RunConfig config = with_ranks(launch_config, group.world_size());
+  check_output(config);
   const StageContext context(config, /*with_train_split=*/true, group);
   const StageKeys keys = stage_keys(config);
   const StagePaths float_paths = stage_paths(config, keys.float_train);
@@ -151,6 +161,8 @@ tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collec
               "train.ranks)",
               float_paths.checkpoint, config.output.dir, config.train.ranks);
 
+  const std::string float_content =
+      recorded_checkpoint_content(config, keys.float_train, float_paths.checkpoint);
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
   load_model_weights(float_paths.checkpoint, *model);
   const std::vector<datasets::Batch> batches =
@@ -161,9 +173,11 @@ tasks::TaskMetrics run_quantization(const RunConfig& launch_config, core::Collec
   const std::vector<quant::NamedLayer> layers =
       configure_quantization(context, *model, batches.front());
 
-  Calibration calibration = run_calibration_stage(context, *model, layers, batches, keys, out);
+  Calibration calibration =
+      run_calibration_stage(context, *model, layers, batches, keys, float_content, out);
   if (config.quant.method == quant::QuantMethod::kPtq) return calibration.ptq_metrics;
-  return run_fine_tune_stage(context, *model, layers, std::move(calibration.table), keys, out);
+  return run_fine_tune_stage(context, *model, layers, std::move(calibration.table), keys,
+                             calibration.content, out);
 }
 
 }  // namespace ptqat::runner

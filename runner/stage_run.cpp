@@ -1,8 +1,13 @@
 #include "runner/stage_run.h"
 
+#include <fmt/format.h>
+
+#include <ostream>
 #include <vector>
 
 #include "core/device_memory.h"
+#include "core/error.h"
+#include "core/stage_key.h"
 #include "quant/selection.h"
 #include "runner/stage_record.h"
 
@@ -47,16 +52,50 @@ results::RunRecord StageRun::record(const RunConfig& config, const std::string& 
   return record;
 }
 
-bool reuse_recorded(const RunConfig& config, const std::string& key) {
-  return !config.runtime.force && results::ResultsStore(config.output.dir).contains(key);
+void check_output(const RunConfig& config) {
+  results::ResultsStore(config.output.dir).check_view(results_path(config.output));
 }
 
-void publish(const StageContext& context, const results::RunRecord& record) {
+bool reuse_recorded(const RunConfig& config, const std::string& key) {
+  return !config.runtime.force && results::ResultsStore(config.output.dir).is_current(key);
+}
+
+void say_why_it_runs_again(const RunConfig& config, const std::string& key,
+                           const std::string& stage_label, std::ostream& out) {
+  const results::ResultsStore store(config.output.dir);
+  if (!store.contains(key)) return;
+  const std::string why = config.runtime.force
+                              ? "--force runs it again"
+                              : "made from an earlier version of a stage it continues, which was "
+                                "recorded again since; running it again";
+  out << fmt::format("{} {}: recorded; {} (the earlier record stays as a superseded version)\n",
+                     stage_label, key, why);
+}
+
+std::string recorded_checkpoint_content(const RunConfig& config, const std::string& key,
+                                        const std::string& checkpoint) {
+  const std::string content = core::file_content_hash(checkpoint);
+  const results::ResultsStore store(config.output.dir);
+  if (!store.contains(key)) return content;
+  const std::string recorded = store.read(key).content_hash;
+  PTQAT_CHECK(recorded.empty() || recorded == content, DataError,
+              "{}: not the checkpoint stage {} recorded (contents {}, the record says {}): it "
+              "changed after it was recorded (an interrupted --force run?); run that stage again",
+              checkpoint, key, content, recorded);
+  return content;
+}
+
+void publish(const StageContext& context, results::RunRecord record,
+             const std::string& checkpoint) {
   if (context.writes()) {
-    const results::ResultsStore store(context.config().output.dir);
-    store.write(record, context.config().runtime.force ? results::Recording::kNewVersion
-                                                       : results::Recording::kNew);
-    store.consolidate(results_path(context.config().output));
+    const RunConfig& config = context.config();
+    const results::ResultsStore store(config.output.dir);
+    if (!checkpoint.empty()) record.content_hash = core::file_content_hash(checkpoint);
+    // Recorded already: kept as a superseded version. Of two writers that find the key
+    // unrecorded, link(2) lets one win and refuses the other (results::RecordExists).
+    const bool again = store.contains(record.key);
+    store.write(record, again ? results::Recording::kNewVersion : results::Recording::kNew);
+    store.consolidate(results_path(config.output));
   }
   context.group().barrier();
 }

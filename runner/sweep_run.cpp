@@ -129,9 +129,11 @@ void run_sweep(const SweepOptions& options, std::ostream& out) {
   // other ranks what is recorded.
   const bool writer = distributed::job_group().rank() == 0;
   std::optional<results::ResultsStore> store;
-  const auto recorded = [&](const std::string& key) { return store->contains(key); };
+  // Stale stages (made from a parent recorded again since) run again.
+  const auto recorded = [&](const std::string& key) { return store->is_current(key); };
   if (writer) {
     store.emplace(plan.output_dir);
+    store->check_view(plan.results_file);  // before any stage: its consolidation would fail
     out << fmt::format("sweep {}: {} points, {} ranks per run, results {}\n", options.sweep_file,
                        plan.configs.size(), plan.ranks_per_run, plan.results_file);
     plan.graph.print_plan(out, recorded);

@@ -34,6 +34,7 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
   const StageRun run;
   RunConfig config = with_ranks(load_run_config(options.config_file, options.overrides),
                                 distributed::job_group().world_size());
+  check_output(config);
   const quant::NameMapping mapping = named_mapping(options.mapping, config);
   const StageContext context(config, /*with_train_split=*/false, distributed::job_group());
   const std::shared_ptr<torch::nn::Module> model = context.build_model();
@@ -64,7 +65,7 @@ tasks::TaskMetrics run_torch_import(const TorchImportOptions& options, std::ostr
     record.history["val_" + metrics.primary] =
         results::MetricHistory{{0}, {metrics.scalars.at(metrics.primary)}};
   }
-  publish(context, record);
+  publish(context, record, paths.checkpoint);
   out << fmt::format("imported {} as float model {}: {}\ncheckpoint: {}\n", options.torch_file, key,
                      tasks::summary_line(metrics), paths.checkpoint);
   return metrics;

@@ -216,6 +216,9 @@ std::vector<std::string> NuScenes::split_scene_names(const std::string& split) c
                 entry.get<std::string>());
     names.push_back(entry.get<std::string>());
   }
+  // Found now, not after an epoch of training on the other split.
+  PTQAT_CHECK(!names.empty(), DataError, "{}: split '{}' lists no scenes (expected at least one)",
+              file, split);
   return names;
 }
 
@@ -319,8 +322,8 @@ const std::string& NuScenes::category_name(Row annotation) const {
 }
 
 torch::Tensor NuScenes::to_challenge_labels(const torch::Tensor& fine) const {
-  const auto lut = torch::from_blob(const_cast<uint8_t*>(lidarseg_lut_.data()), {256},
-                                    torch::kUInt8);
+  const auto lut =
+      torch::from_blob(const_cast<uint8_t*>(lidarseg_lut_.data()), {256}, torch::kUInt8);
   return lut.index_select(0, fine.to(torch::kInt64)).to(torch::kInt64);
 }
 

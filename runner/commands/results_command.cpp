@@ -44,10 +44,11 @@ void add_results_commands(CLI::App& app, CommandTable& table) {
                      const results::MergeSummary merged =
                          results::merge_results(merge->inputs, merge->output);
                      out << fmt::format(
-                         "merged {} runs of {} files into {}: {} stages ({} duplicates, the "
-                         "latest kept)\n",
+                         "merged {} runs of {} files into {}: {} stages ({} duplicates; the "
+                         "latest version of a stage is its run, {} earlier versions kept as "
+                         "superseded)\n",
                          merged.runs_read, merge->inputs.size(), merge->output, merged.runs_written,
-                         merged.duplicates);
+                         merged.duplicates, merged.superseded_written);
                    }});
 }
 

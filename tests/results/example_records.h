@@ -35,6 +35,8 @@ inline RunRecord evaluate_record() {
   RunRecord record;
   record.key = kEvaluateKey;
   record.parent_key = kCalibrateKey;
+  record.content_hash = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+  record.parent_content_hash = "00112233445566778899aabbccddeeff";
   record.stage = "evaluate";
   record.task = "detection";
   record.method = "ptqat";
@@ -77,6 +79,7 @@ inline RunRecord evaluate_record() {
 inline RunRecord float_record() {
   RunRecord record;
   record.key = kFloatKey;
+  record.content_hash = "ffeeddccbbaa99887766554433221100";
   record.stage = "float_train";
   record.task = "detection";
   record.method = "float";
@@ -88,6 +91,8 @@ inline RunRecord float_record() {
 inline void expect_same(const RunRecord& actual, const RunRecord& expected) {
   EXPECT_EQ(actual.key, expected.key);
   EXPECT_EQ(actual.parent_key, expected.parent_key);
+  EXPECT_EQ(actual.content_hash, expected.content_hash);
+  EXPECT_EQ(actual.parent_content_hash, expected.parent_content_hash);
   EXPECT_EQ(actual.stage, expected.stage);
   EXPECT_EQ(actual.task, expected.task);
   EXPECT_EQ(actual.method, expected.method);

@@ -9,9 +9,12 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/hdf5.h"
 #include "results/results_store.h"
+#include "results/run_group.h"
 #include "tests/results/example_records.h"
 #include "tests/support/expect_error.h"
+#include "tests/support/full_disk.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::results {
@@ -33,7 +36,10 @@ TEST(ResultsStore, MergeJoinsResultsFilesAndKeepsTheLaterRunOfAKey) {
   a.consolidate(dir.file("a.h5"));
   const ResultsStore b(dir.file("b"));
   b.write(early);
-  b.write(evaluate_record());
+  RunRecord earlier_evaluation = evaluate_record();  // b's evaluation, recorded again since
+  earlier_evaluation.finished_at = "2024-01-01T00:00:00Z";
+  b.write(earlier_evaluation);
+  b.write(evaluate_record(), Recording::kNewVersion);
   b.consolidate(dir.file("b.h5"));
 
   const MergeSummary summary =
@@ -41,10 +47,41 @@ TEST(ResultsStore, MergeJoinsResultsFilesAndKeepsTheLaterRunOfAKey) {
   EXPECT_EQ(summary.runs_read, 3u);
   EXPECT_EQ(summary.duplicates, 1u);
   EXPECT_EQ(summary.runs_written, 2u);
+  EXPECT_EQ(summary.superseded_written, 2u);
   const std::vector<RunRecord> runs = read_results(dir.file("out/merged.h5"));
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].metrics.at("loss"), 0.5);  // the later run, though its file came first
   expect_same(runs[1], evaluate_record());
+  // Nothing dropped: the earlier run of the key and b's superseded version are kept.
+  const core::h5::File merged = core::h5::File::open_read_only(dir.file("out/merged.h5"));
+  const std::string path = dir.file("out/merged.h5");
+  EXPECT_EQ(read_superseded(merged, path, kFloatKey + ".1").metrics.at("loss"), 1.0);
+  EXPECT_EQ(read_superseded(merged, path, kEvaluateKey + ".1").finished_at,
+            earlier_evaluation.finished_at);
+  EXPECT_EQ(merged.open_group("superseded").children().size(), 2u);
+
+  // Merged again with one of its inputs: the same runs, counted once.
+  const MergeSummary again =
+      merge_results({dir.file("out/merged.h5"), dir.file("b.h5")}, dir.file("again.h5"));
+  EXPECT_EQ(again.runs_written, 2u);
+  EXPECT_EQ(again.superseded_written, 2u);
+}
+
+TEST(ResultsStore, AFullDiskDuringAMergeIsAnIoErrorAndWritesNothing) {
+  // HDF5 1.10 segfaulted inside H5Ocopy here (exit 139).
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  store.write(evaluate_record());
+  store.consolidate(dir.file("a.h5"));
+  const std::string input = ptqat::testing::read_bytes(dir.file("a.h5"));
+  EXPECT_EQ(testing::outcome_with_full_disk(
+                1024, [&] { merge_results({dir.file("a.h5")}, dir.file("m.h5")); }),
+            "IoError: " + dir.file("m.h5") + ": cannot write: File too large");
+  EXPECT_EQ(ptqat::testing::read_bytes(dir.file("a.h5")), input);
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().rfind("m.h5", 0), std::string::npos) << entry.path();
+  }
 }
 
 TEST(ResultsStore, MergeWritesNothingWhenAnInputIsBadOrIsTheOutput) {

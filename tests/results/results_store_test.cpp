@@ -1,6 +1,8 @@
 #include "results/results_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,12 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/error.h"
 #include "core/hdf5.h"
 #include "core/version.h"
 #include "tests/results/example_records.h"
 #include "tests/support/expect_error.h"
+#include "tests/support/full_disk.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::results {
@@ -50,6 +54,9 @@ pid_t dead_pid() {
   EXPECT_EQ(::waitpid(child, &status, 0), child);
   return child;
 }
+
+/// A store's folder with its consolidated view: the records, the view, the view's lock.
+const std::vector<std::string> kViewFolder = {".results.h5.lock", "records", "results.h5"};
 
 ino_t inode_of(const std::string& path) {
   struct stat info {};
@@ -167,7 +174,7 @@ TEST(ResultsStore, AFailedWriteLeavesThePublishedRecordAndNoTemporary) {
   ResultsStore store(dir.path().string());
   store.write(evaluate_record());
 
-  // Fails inside HDF5 writing, after the temporary was created.
+  // Fails inside HDF5 (building the file in memory), before any file is created.
   RunRecord nul = evaluate_record();
   nul.layers[0].name = std::string("conv\0x", 6);
   testing::expect_error<IoError>([&] { store.write(nul); }, {"name", "NUL"});
@@ -209,7 +216,7 @@ TEST(ResultsStore, ConsolidatesEveryRecordAndReadsThemBack) {
   const std::vector<RunRecord> single = read_results(store.record_path(kEvaluateKey));
   ASSERT_EQ(single.size(), 1u);
   expect_same(single[0], evaluate_record());
-  EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"records", "results.h5"}));
+  EXPECT_EQ(files_in(dir.path()), kViewFolder);
 }
 
 TEST(ResultsStore, ConsolidationReplacesResultsByRenameAndOldReadersKeepTheOldView) {
@@ -230,6 +237,132 @@ TEST(ResultsStore, ConsolidationReplacesResultsByRenameAndOldReadersKeepTheOldVi
   EXPECT_EQ(read_results(results).size(), 2u);
   EXPECT_EQ(core::h5::File::open_read_only(results).open_group("runs").children(),
             (std::vector<std::string>{kFloatKey, kEvaluateKey}));
+}
+
+TEST(ResultsStore, AFullDiskDuringARecordOrAConsolidationIsAnIoErrorAndEveryEarlierRecordStays) {
+  // HDF5 1.10 itself wrote the files before: a consolidation that hit a full disk segfaulted in
+  // H5Ocopy (exit 139), a failed record flush in HDF5's shutdown.
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  const std::string results = dir.file("results.h5");
+  store.consolidate(results);
+  const std::string record_bytes = ptqat::testing::read_bytes(store.record_path(kFloatKey));
+  const std::string view_bytes = ptqat::testing::read_bytes(results);
+
+  constexpr rlim_t kFull = 1024;  // smaller than any record
+  EXPECT_EQ(testing::outcome_with_full_disk(kFull, [&] { store.write(evaluate_record()); }),
+            "IoError: " + store.record_path(kEvaluateKey) + ": cannot write: File too large");
+  EXPECT_EQ(testing::outcome_with_full_disk(
+                kFull, [&] { store.write(float_record(), Recording::kNewVersion); }),
+            "IoError: " + store.record_path(kFloatKey) + ": cannot write: File too large");
+  store.write(evaluate_record());
+  EXPECT_EQ(testing::outcome_with_full_disk(kFull, [&] { store.consolidate(results); }),
+            "IoError: " + results + ": cannot write: File too large");
+
+  EXPECT_EQ(ptqat::testing::read_bytes(store.record_path(kFloatKey)), record_bytes);
+  EXPECT_EQ(ptqat::testing::read_bytes(results), view_bytes);
+  EXPECT_TRUE(store.superseded(kFloatKey).empty());
+  EXPECT_EQ(files_in(dir.path()), kViewFolder);
+  EXPECT_EQ(files_in(dir.path() / "records"),
+            (std::vector<std::string>{kFloatKey + ".h5", kEvaluateKey + ".h5"}));
+}
+
+TEST(ResultsStore, AWriterKilledMidRecordLeavesEveryPublishedRecordWhole) {
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  const std::string earlier = ptqat::testing::read_bytes(store.record_path(kFloatKey));
+  const std::string results = dir.file("results.h5");
+  const pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {  // records and views, as fast as it can, until it is killed
+    for (int i = 0;; ++i) {
+      RunRecord record = evaluate_record();
+      record.key = fmt::format("{:032x}", i);
+      store.write(record);
+      store.consolidate(results);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(writer, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(writer, &status, 0), writer);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  const ResultsStore reopened(dir.path().string());  // removes the dead writer's temporaries
+  EXPECT_EQ(ptqat::testing::read_bytes(reopened.record_path(kFloatKey)), earlier);
+  const std::vector<std::string> keys = reopened.keys();
+  EXPECT_GT(keys.size(), 1u) << "the writer published nothing before it was killed";
+  for (const std::string& key : keys) EXPECT_NO_THROW(reopened.read(key)) << key;
+  if (fs::exists(results)) {
+    EXPECT_NO_THROW(read_results(results));
+  }
+  reopened.consolidate(results);
+  EXPECT_EQ(read_results(results).size(), keys.size());
+  for (const std::string& name : files_in(dir.path() / "records")) {
+    EXPECT_EQ(name.find(".tmp."), std::string::npos) << name;
+  }
+}
+
+TEST(ResultsStore, AStageMadeFromAnEarlierVersionOfItsParentIsNotCurrent) {
+  testing::TempDir dir;
+  const ResultsStore store(dir.path().string());
+  store.write(float_record());
+  RunRecord calibration = float_record();
+  calibration.key = kCalibrateKey;
+  calibration.parent_key = kFloatKey;
+  calibration.stage = "calibrate";
+  calibration.parent_content_hash = float_record().content_hash;
+  calibration.content_hash = "c1";
+  store.write(calibration);
+  RunRecord evaluation = evaluate_record();  // continues the calibration
+  evaluation.parent_content_hash = "c1";
+  store.write(evaluation);
+  EXPECT_TRUE(store.is_current(kFloatKey));
+  EXPECT_TRUE(store.is_current(kCalibrateKey));
+  EXPECT_TRUE(store.is_current(kEvaluateKey));
+
+  RunRecord retrained = float_record();  // say, `train --force` or an import over it
+  retrained.content_hash = "another float model";
+  store.write(retrained, Recording::kNewVersion);
+  EXPECT_TRUE(store.is_current(kFloatKey));
+  EXPECT_FALSE(store.is_current(kCalibrateKey));
+  EXPECT_FALSE(store.is_current(kEvaluateKey));  // its grandparent changed
+
+  calibration.parent_content_hash = retrained.content_hash;  // calibrated again from it
+  calibration.content_hash = "c2";
+  store.write(calibration, Recording::kNewVersion);
+  EXPECT_TRUE(store.is_current(kCalibrateKey));
+  EXPECT_FALSE(store.is_current(kEvaluateKey));
+  EXPECT_FALSE(store.is_current("0000000000000000000000000000beef"));
+}
+
+TEST(ResultsStore, AViewOfAnotherStoreOrAMergedFileIsNeverReplaced) {
+  // Two sweeps with one --out: the second one's view dropped the first one's runs.
+  testing::TempDir dir;
+  const ResultsStore first(dir.file("first"));
+  first.write(float_record());
+  const std::string shared = dir.file("shared.h5");
+  first.consolidate(shared);
+  const std::string bytes = ptqat::testing::read_bytes(shared);
+  const ResultsStore second(dir.file("second"));
+  second.write(evaluate_record());
+  testing::expect_error<ConfigError>([&] { second.check_view(shared); },
+                                     {shared, dir.file("first"), "results merge"});
+  testing::expect_error<ConfigError>([&] { second.consolidate(shared); }, {shared});
+  EXPECT_EQ(ptqat::testing::read_bytes(shared), bytes);
+  // A copy of the store (or the store moved) records the same runs: it rebuilds the view.
+  fs::copy(dir.file("first"), dir.file("copy"), fs::copy_options::recursive);
+  ResultsStore(dir.file("copy")).consolidate(shared);
+  EXPECT_EQ(read_results(shared).size(), 1u);
+
+  // A merged file names no store: a store rebuilds it only when it records every run in it.
+  const std::string merged = dir.file("merged.h5");
+  merge_results({shared}, merged);
+  testing::expect_error<ConfigError>([&] { second.consolidate(merged); }, {merged, kFloatKey});
+  first.consolidate(merged);
+  EXPECT_EQ(read_results(merged).size(), 1u);
 }
 
 TEST(ResultsStore, LeftoverTemporariesAreIgnoredAndStaleOnesRemoved) {
@@ -260,9 +393,8 @@ TEST(ResultsStore, LeftoverTemporariesAreIgnoredAndStaleOnesRemoved) {
 
   store.write(float_record());
   store.consolidate(dir.file("results.h5"));
-  EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"records", "results.h5"}));
-  EXPECT_EQ(files_in(records),
-            (std::vector<std::string>{".consolidate.lock", kFloatKey + ".h5", busy}));
+  EXPECT_EQ(files_in(dir.path()), kViewFolder);
+  EXPECT_EQ(files_in(records), (std::vector<std::string>{kFloatKey + ".h5", busy}));
   const std::vector<RunRecord> runs = read_results(dir.file("results.h5"));
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].key, kFloatKey);
@@ -284,7 +416,7 @@ TEST(ResultsStore, ATruncatedRecordIsAnErrorNamingItAndKeepsTheOldResults) {
   // The previous view stands, untouched, and no temporary is left beside it.
   EXPECT_EQ(inode_of(results), before);
   EXPECT_EQ(read_results(results).size(), 2u);
-  EXPECT_EQ(files_in(dir.path()), (std::vector<std::string>{"records", "results.h5"}));
+  EXPECT_EQ(files_in(dir.path()), kViewFolder);
 }
 
 TEST(ResultsStore, CorruptOrForeignRecordFilesAreErrorsNamingThem) {

@@ -1,14 +1,9 @@
 #include "runner/checkpoint.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <csignal>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -17,6 +12,7 @@
 #include "core/error.h"
 #include "runner/lr_schedule.h"
 #include "tests/support/expect_error.h"
+#include "tests/support/full_disk.h"
 #include "tests/support/temp_dir.h"
 
 namespace ptqat::runner {
@@ -268,33 +264,28 @@ TEST_F(Checkpoint, AFullFileSystemIsAnIoErrorAndTheEarlierCheckpointStays) {
   train_steps(model, optimizer, *make_schedule(tiny_config(), 4), 0, 1);
   const std::string path = dir_.file("full.pt");
   save_checkpoint(path, *model, optimizer, {});
-  std::ifstream earlier(path, std::ios::binary);
-  const std::string before((std::istreambuf_iterator<char>(earlier)), {});
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{8192, 8192};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    try {
-      save_checkpoint(path, *model, optimizer, {});
-    } catch (const IoError& error) {
-      const std::string message = error.what();
-      ::_exit(message.find(path + ": cannot write checkpoint") == 0 ? 3 : 4);
-    } catch (...) {
-      ::_exit(5);
-    }
-    ::_exit(6);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 3);
-  std::ifstream after_file(path, std::ios::binary);
-  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after_file)), {}), before);
+  const std::string before = testing::read_bytes(path);
+  EXPECT_EQ(
+      testing::outcome_with_full_disk(8192, [&] { save_checkpoint(path, *model, optimizer, {}); }),
+      "IoError: " + path + ": cannot write checkpoint: File too large");
+  EXPECT_EQ(testing::read_bytes(path), before);
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
   }
+}
+
+TEST_F(Checkpoint, AModelWithANonFiniteWeightIsADataErrorNamingTheFileAndTheWeight) {
+  // A copy with NaN weights evaluated to NDS 0.0000, exit 0, and replaced the recorded score.
+  TinyNet model;
+  model->fc1->weight.data()[0][1] = std::numeric_limits<float>::quiet_NaN();
+  const std::string path = dir_.file("nan.pt");
+  save_model_checkpoint(path, *model, {});
+  TinyNet fresh;
+  testing::expect_error<DataError>([&] { load_model_weights(path, *fresh); },
+                                   {path, "fc1.weight", "NaN"});
+  model->fc1->weight.data()[0][1] = std::numeric_limits<float>::infinity();
+  save_model_checkpoint(path, *model, {});
+  testing::expect_error<DataError>([&] { load_model_weights(path, *fresh); }, {path, "fc1.weight"});
 }
 
 TEST_F(Checkpoint, AMissingFileIsAnIoErrorNamingIt) {

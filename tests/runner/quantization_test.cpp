@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,7 +15,10 @@
 #include <set>
 #include <sstream>
 
+#include "core/stage_key.h"
 #include "results/results_store.h"
+#include "runner/checkpoint.h"
+#include "runner/evaluation.h"
 #include "runner/run_config.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
@@ -216,6 +220,110 @@ TEST_F(QuantizePipeline, EvalRebuildsEachStagesModelAndReproducesItsRecord) {
   }
   EXPECT_TRUE(evaluated.count(keys.float_train) && evaluated.count(keys.calibrate) &&
               evaluated.count(keys.fine_tune));
+}
+
+TEST_F(QuantizePipeline, AFloatModelRecordedAgainMakesItsCalibrationAndFineTuneRunAgain) {
+  // A forced retrain (or an import over the model) left the calibrations and fine-tunes made
+  // from the old weights "recorded", and every later run reused them.
+  ASSERT_EQ(quantize("--method qat").exit_code, 0);
+  const std::string copy = dir_->file("retrained");
+  std::filesystem::copy(dir_->file("run"), copy, std::filesystem::copy_options::recursive);
+  const std::string arguments = "--config " + kConfig +
+                                " --set data.dataroot=" + dir_->file("data") +
+                                " --set output.dir=" + copy + " --set runtime.threads=1";
+  const testing::CliRun retrain = testing::ptqat("train " + arguments + " --force");
+  ASSERT_EQ(retrain.exit_code, 0) << retrain.output;
+  const testing::CliRun again = testing::ptqat("quantize " + arguments + " --method qat");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const StageKeys keys = stage_keys(config({"quant.method=qat"}));
+  EXPECT_NE(again.output.find("calibration " + keys.calibrate + ": recorded; made from an earlier"),
+            std::string::npos)
+      << again.output;
+  EXPECT_NE(again.output.find("finetune epoch"), std::string::npos) << again.output;
+
+  const results::ResultsStore store(copy);
+  for (const std::string& key : {keys.float_train, keys.calibrate, keys.fine_tune}) {
+    EXPECT_EQ(store.superseded(key).size(), 1u) << key;
+    EXPECT_TRUE(store.is_current(key)) << key;
+  }
+  const results::RunRecord float_run = store.read(keys.float_train);
+  const results::RunRecord calibration = store.read(keys.calibrate);
+  const results::RunRecord fine_tune = store.read(keys.fine_tune);
+  EXPECT_EQ(float_run.content_hash,
+            core::file_content_hash(
+                stage_paths(config({"output.dir=" + copy}), keys.float_train).checkpoint));
+  EXPECT_EQ(calibration.parent_content_hash, float_run.content_hash);
+  EXPECT_EQ(fine_tune.parent_content_hash, calibration.content_hash);
+  EXPECT_FALSE(calibration.content_hash.empty());
+
+  const testing::CliRun third = testing::ptqat("quantize " + arguments + " --method qat");
+  ASSERT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_EQ(third.output.find("finetune epoch"), std::string::npos) << third.output;
+}
+
+TEST_F(QuantizePipeline, EvalRefusesACheckpointWithAForeignStageKeyOrNonFiniteWeights) {
+  // A copy with NaN weights was evaluated with exit 0 (NDS 0.0000) and recorded.
+  const RunConfig float_config = config({});
+  const std::string checkpoint =
+      stage_paths(float_config, stage_keys(float_config).float_train).checkpoint;
+  const CheckpointModel loaded = load_checkpoint_model(checkpoint, "", {});
+  TrainingState state = read_checkpoint_state(checkpoint);
+
+  TrainingState renamed = state;
+  renamed.metadata[metadata::kStageKey] = "0123456789abcdef0123456789abcdef";
+  const std::string foreign = dir_->file("foreign.pt");
+  save_model_checkpoint(foreign, *loaded.model, renamed);
+  const testing::CliRun foreign_eval = testing::ptqat("eval --checkpoint " + foreign);
+  EXPECT_EQ(foreign_eval.exit_code, 1) << foreign_eval.output;
+  EXPECT_NE(foreign_eval.output.find(foreign + ": the checkpoint names stage 0123"),
+            std::string::npos)
+      << foreign_eval.output;
+
+  {
+    torch::NoGradGuard no_grad;
+    loaded.model->parameters().front().view(-1)[0] = std::nan("");
+  }
+  const std::string broken = dir_->file("nan.pt");
+  save_model_checkpoint(broken, *loaded.model, state);
+  const testing::CliRun nan_eval = testing::ptqat("eval --checkpoint " + broken);
+  EXPECT_EQ(nan_eval.exit_code, 1) << nan_eval.output;
+  EXPECT_NE(nan_eval.output.find(broken + ": weight '"), std::string::npos) << nan_eval.output;
+  EXPECT_NE(nan_eval.output.find("NaN or infinite"), std::string::npos) << nan_eval.output;
+}
+
+TEST_F(QuantizePipeline, AFullDiskIsOneLineAndLosesNoRecord) {
+  // Under a file-size limit (a full disk): ptqat's writes fail with EFBIG as with ENOSPC.
+  ASSERT_EQ(quantize("--method ptq").exit_code, 0);
+  const std::string results = dir_->file("run/results.h5");
+  std::map<std::string, std::string> before;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_->file("run/records"))) {
+    before[entry.path().string()] = ptqat::testing::read_bytes(entry.path());
+  }
+  const std::string view = ptqat::testing::read_bytes(results);
+  const auto with_full_disk = [](const std::string& arguments) {
+    return testing::run_command("bash -c \"trap '' XFSZ; ulimit -f 16; exec " +
+                                std::string(PTQAT_EXECUTABLE) + " " + arguments + "\"");
+  };
+
+  // A merge segfaulted in HDF5's H5Ocopy (139); a record or checkpoint write aborted (134).
+  const std::string merged = dir_->file("merged.h5");
+  const testing::CliRun merge = with_full_disk("results merge " + results + " -o " + merged);
+  EXPECT_EQ(merge.exit_code, 1) << merge.output;
+  EXPECT_EQ(merge.output, "error: " + merged + ": cannot write: File too large\n");
+  const testing::CliRun calibrate =
+      with_full_disk("quantize " + common_arguments() + " --method ptq --force");
+  EXPECT_EQ(calibrate.exit_code, 1) << calibrate.output;
+  EXPECT_NE(calibrate.output.find("error: "), std::string::npos) << calibrate.output;
+  EXPECT_NE(calibrate.output.find("File too large"), std::string::npos) << calibrate.output;
+
+  EXPECT_EQ(ptqat::testing::read_bytes(results), view);
+  for (const auto& [path, bytes] : before) EXPECT_EQ(ptqat::testing::read_bytes(path), bytes);
+  for (const std::string& folder : {dir_->path().string(), dir_->file("run"),
+                                    dir_->file("run/records"), dir_->file("run/checkpoints")}) {
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+      EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+    }
+  }
 }
 
 TEST_F(QuantizePipeline, WithoutAFloatCheckpointQuantizeNamesItAndTrain) {

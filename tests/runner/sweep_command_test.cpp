@@ -66,6 +66,18 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("ran 0 stages, 9 were recorded already"), std::string::npos)
       << again.output;
+
+  // A second sweep with its own store and the same --out: its consolidations dropped the first
+  // sweep's runs from the file. Now it stops before its first stage.
+  const std::string shared = dir_.file("run/results.h5");
+  const std::string before = ptqat::testing::read_bytes(shared);
+  const testing::CliRun second = testing::ptqat(sweep_args("other") + " --out " + shared);
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("error: " + shared + ": holds run "), std::string::npos)
+      << second.output;
+  EXPECT_NE(second.output.find("results merge"), std::string::npos) << second.output;
+  EXPECT_EQ(ptqat::testing::read_bytes(shared), before);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("other/checkpoints")));
 }
 
 TEST_F(SweepCommand, TwoGroupsOfOneRankShareTheWorkAndMatchOneProcess) {

@@ -144,6 +144,7 @@ TEST(NuScenes, OfficialSplitsSelectScenesInListOrderAndCustomSplitsComeFromSplit
   TempDir dir;
   NuScenesFixture fixture = testing::standard_fixture({"scene-0103", "scene-0061", "scene-0916"});
   fixture.custom_splits["tiny"] = {"scene-0916", "scene-0103"};
+  fixture.custom_splits["empty"] = {};
   fixture.write(dir.path().string());
   const NuScenes nusc(dir.path().string(), "v1.0-mini");
   EXPECT_EQ(nusc.split_scene_names("mini_train"), std::vector<std::string>{"scene-0061"});
@@ -155,6 +156,9 @@ TEST(NuScenes, OfficialSplitsSelectScenesInListOrderAndCustomSplitsComeFromSplit
   EXPECT_NE(error_of([&] { nusc.split_samples("nope"); }).find("no split 'nope'"),
             std::string::npos);
   EXPECT_NE(error_of([&] { nusc.split_samples("test"); }).find("selects none"), std::string::npos);
+  // Found when the split is opened, not after an epoch of training on the other one.
+  EXPECT_NE(error_of([&] { nusc.split_samples("empty"); }).find("split 'empty' lists no scenes"),
+            std::string::npos);
 }
 
 TEST(NuScenes, LidarsegLookupFollowsTheOfficial32To16Mapping) {
