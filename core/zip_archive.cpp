@@ -41,10 +41,10 @@ ZipArchive open_zip(const std::string& path, const std::string& what, const std:
 
 /// Reads one member completely, with libzip's CRC check, into memory.
 std::vector<uint8_t> read_zip_member(zip_t* archive, zip_uint64_t index, const zip_stat_t& stat,
-                                 const std::string& label) {
+                                     const std::string& label) {
   PTQAT_CHECK(stat.comp_method == ZIP_CM_STORE || stat.comp_method == ZIP_CM_DEFLATE, DataError,
-              "{}: expected a stored or deflated member, got zip compression method {}",
-              label, stat.comp_method);
+              "{}: expected a stored or deflated member, got zip compression method {}", label,
+              stat.comp_method);
   // The sizes come from the central directory; a corrupt one must not make us allocate terabytes.
   const uint64_t limit =
       stat.comp_method == ZIP_CM_STORE ? stat.comp_size : stat.comp_size * kMaxDeflateRatio + 1024;
@@ -77,5 +77,26 @@ std::vector<uint8_t> read_zip_member(zip_t* archive, zip_uint64_t index, const z
   return image;
 }
 
+void check_zip_members(const std::string& path, const std::string& what,
+                       const std::string& expected) {
+  const ZipArchive archive = open_zip(path, what, expected);
+  const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
+  std::vector<uint8_t> buffer(size_t{1} << 20);
+  for (zip_int64_t index = 0; index < count; ++index) {
+    const auto at = static_cast<zip_uint64_t>(index);
+    const char* name = zip_get_name(archive.get(), at, 0);
+    const std::string label = fmt::format("{}: member '{}'", path, name ? name : "?");
+    std::unique_ptr<zip_file_t, ZipMemberClose> member(zip_fopen_index(archive.get(), at, 0));
+    PTQAT_CHECK(member != nullptr, DataError, "{}: cannot open: {}", label,
+                zip_strerror(archive.get()));
+    zip_int64_t got = 0;
+    while ((got = zip_fread(member.get(), buffer.data(), buffer.size())) > 0) {
+    }
+    // libzip checks the CRC when a read reaches the end of the member's data.
+    PTQAT_CHECK(got == 0, DataError, "{} is corrupt: {}", label, zip_file_strerror(member.get()));
+    const int closed = zip_fclose(member.release());
+    PTQAT_CHECK(closed == 0, DataError, "{} is corrupt: {}", label, zip_error_text(closed));
+  }
+}
 
 }  // namespace ptqat::core

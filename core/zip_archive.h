@@ -30,4 +30,10 @@ ZipArchive open_zip(const std::string& path, const std::string& what, const std:
 std::vector<uint8_t> read_zip_member(zip_t* archive, zip_uint64_t index, const zip_stat_t& stat,
                                      const std::string& label);
 
+/// Reads every member of the archive at `path` to its end, so that libzip checks each one's
+/// CRC, without holding more than a buffer in memory. open_zip()'s errors for the archive;
+/// DataError naming `path` and the member when one is corrupt (a flipped byte, a torn write).
+void check_zip_members(const std::string& path, const std::string& what,
+                       const std::string& expected);
+
 }  // namespace ptqat::core

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <vector>
 
 #include "core/durable_file.h"
@@ -168,26 +167,22 @@ void import_layer(const h5::Group& group, QuantizableLayer& layer, const std::st
 }  // namespace
 
 void export_quantized(const std::vector<NamedLayer>& layers, const std::string& path) {
-  const std::string temporary = core::temporary_path_for(path);
-  try {
-    {
-      const h5::File file = h5::File::create(temporary);
-      file.set_attribute("format", kFormat);
-      const h5::Group group = file.create_group("layers");
-      for (const NamedLayer& entry : layers) {
-        try {
-          export_layer(group.create_group(entry.name), *entry.layer);
-        } catch (const Error& error) {
-          throw Error(fmt::format("{}: layer '{}': {}", path, entry.name, error.what()));
-        }
+  std::string image;
+  {
+    // In memory, then written by ptqat (Note [h5 in memory] in core/hdf5.h).
+    const h5::File file = h5::File::create_in_memory(path);
+    file.set_attribute("format", kFormat);
+    const h5::Group group = file.create_group("layers");
+    for (const NamedLayer& entry : layers) {
+      try {
+        export_layer(group.create_group(entry.name), *entry.layer);
+      } catch (const Error& error) {
+        throw Error(fmt::format("{}: layer '{}': {}", path, entry.name, error.what()));
       }
-      file.flush();
     }
-    core::publish_file(temporary, path);
-  } catch (...) {
-    std::remove(temporary.c_str());  // the file is closed: its scope ended
-    throw;
+    image = file.image();
   }
+  core::write_file_durably(path, image);
 }
 
 void import_quantized(const std::vector<NamedLayer>& layers, const std::string& path) {

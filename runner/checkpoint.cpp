@@ -17,6 +17,7 @@
 
 #include "core/durable_file.h"
 #include "core/error.h"
+#include "core/zip_archive.h"
 
 namespace ptqat::runner {
 namespace {
@@ -168,6 +169,8 @@ auto reading(const std::string& path, Body body) {
 
 void open_checkpoint(const std::string& path, torch::serialize::InputArchive& archive) {
   PTQAT_CHECK(std::filesystem::is_regular_file(path), IoError, "{}: checkpoint not found", path);
+  // LibTorch's reader skips the zip CRCs: a flipped byte in a tensor loads as another model.
+  core::check_zip_members(path, "checkpoint", "a ptqat checkpoint (a zip archive)");
   try {
     archive.load_from(path);
   } catch (const c10::Error& error) {

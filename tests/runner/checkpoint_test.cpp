@@ -274,6 +274,27 @@ TEST_F(Checkpoint, AFullFileSystemIsAnIoErrorAndTheEarlierCheckpointStays) {
   }
 }
 
+TEST_F(Checkpoint, AFlippedByteInATensorIsADataErrorNamingTheFile) {
+  // LibTorch's reader skips the zip CRCs: the corrupted weight loaded, and evaluated to another
+  // score under exit 0.
+  TinyNet model;
+  {
+    torch::NoGradGuard no_grad;
+    model->fc1->weight.fill_(1234.5F);
+  }
+  const std::string path = dir_.file("flipped.pt");
+  save_model_checkpoint(path, *model, {});
+  std::string bytes = testing::read_bytes(path);
+  const float marker = 1234.5F;
+  const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&marker), sizeof marker));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x40);
+  testing::write_text(path, bytes);
+  TinyNet fresh;
+  testing::expect_error<DataError>([&] { load_model_weights(path, *fresh); },
+                                   {path, "is corrupt", "CRC"});
+}
+
 TEST_F(Checkpoint, AModelWithANonFiniteWeightIsADataErrorNamingTheFileAndTheWeight) {
   // A copy with NaN weights evaluated to NDS 0.0000, exit 0, and replaced the recorded score.
   TinyNet model;
