@@ -305,7 +305,15 @@ void Group::set_attribute(const std::string& name, const std::string& value) con
   Handle type(check_id(H5Tcopy(H5T_C_S1), "H5Tcopy", label_, name), H5Tclose);
   check_status(H5Tset_size(type.id(), std::max<size_t>(1, value.size())), "H5Tset_size", label_,
                name);
-  write_attribute(name, type.id(), value.data());
+  write_attribute(name, type.id(), type.id(), value.data());
+}
+
+void Group::set_attribute(const std::string& name, int64_t value) const {
+  write_attribute(name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+}
+
+void Group::set_attribute(const std::string& name, double value) const {
+  write_attribute(name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }
 
 void Group::set_attribute_utf8(const std::string& name, const std::string& value) const {
@@ -314,19 +322,44 @@ void Group::set_attribute_utf8(const std::string& name, const std::string& value
               "{}: string for '{}' holds a NUL byte, which an HDF5 string cannot store", label_,
               name);
   const char* pointer = value.c_str();
-  write_attribute(name, type.id(), &pointer);
+  write_attribute(name, type.id(), type.id(), &pointer);
 }
 
-void Group::write_attribute(const std::string& name, hid_t type, const void* buffer) const {
+void Group::write_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                            const void* buffer) const {
   Handle space(check_id(H5Screate(H5S_SCALAR), "H5Screate", label_, name), H5Sclose);
   if (has_attribute(name)) {
     check_status(H5Adelete(id(), name.c_str()), "H5Adelete", label_, name);
   }
   Handle attribute(
-      check_id(H5Acreate2(id(), name.c_str(), type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+      check_id(H5Acreate2(id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
                "H5Acreate2", label_, name),
       H5Aclose);
-  check_status(H5Awrite(attribute.id(), type, buffer), "H5Awrite", label_, name);
+  check_status(H5Awrite(attribute.id(), memory_type, buffer), "H5Awrite", label_, name);
+}
+
+void Group::read_numeric_attribute(const std::string& name, hid_t memory_type, void* value) const {
+  Handle attribute(check_id(H5Aopen(id(), name.c_str(), H5P_DEFAULT), "H5Aopen", label_, name),
+                   H5Aclose);
+  Handle type(check_id(H5Aget_type(attribute.id()), "H5Aget_type", label_, name), H5Tclose);
+  Handle space(check_id(H5Aget_space(attribute.id()), "H5Aget_space", label_, name), H5Sclose);
+  const H5T_class_t kind = H5Tget_class(type.id());
+  PTQAT_CHECK(
+      (kind == H5T_INTEGER || kind == H5T_FLOAT) && H5Sget_simple_extent_npoints(space.id()) == 1,
+      IoError, "{}: attribute '{}' is not a single number", label_, name);
+  check_status(H5Aread(attribute.id(), memory_type, value), "H5Aread", label_, name);
+}
+
+int64_t Group::int64_attribute(const std::string& name) const {
+  int64_t value = 0;
+  read_numeric_attribute(name, H5T_NATIVE_INT64, &value);
+  return value;
+}
+
+double Group::double_attribute(const std::string& name) const {
+  double value = 0;
+  read_numeric_attribute(name, H5T_NATIVE_DOUBLE, &value);
+  return value;
 }
 
 std::string Group::attribute(const std::string& name) const {

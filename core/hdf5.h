@@ -90,15 +90,23 @@ class Group {
   void set_attribute(const std::string& name, const std::string& value) const;
   /// A scalar variable-length UTF-8 string attribute (replaced if present; Note [h5 strings]).
   void set_attribute_utf8(const std::string& name, const std::string& value) const;
+  /// Scalar numeric attributes (int64 and float64 on disk; h5py reads numpy scalars).
+  void set_attribute(const std::string& name, int64_t value) const;
+  void set_attribute(const std::string& name, double value) const;
   /// Reads a scalar string attribute, fixed- or variable-length.
   std::string attribute(const std::string& name) const;
+  /// Reads a scalar numeric attribute, converted by HDF5; IoError for a string or an array.
+  int64_t int64_attribute(const std::string& name) const;
+  double double_attribute(const std::string& name) const;
   bool has_attribute(const std::string& name) const;
 
   hid_t id() const { return handle_.id(); }
   const std::string& label() const { return label_; }
 
  private:
-  void write_attribute(const std::string& name, hid_t type, const void* buffer) const;
+  void write_attribute(const std::string& name, hid_t file_type, hid_t memory_type,
+                       const void* buffer) const;
+  void read_numeric_attribute(const std::string& name, hid_t memory_type, void* value) const;
 
   Handle handle_;
   std::string label_;

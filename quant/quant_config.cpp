@@ -16,6 +16,35 @@ const char* rule_name(SelectionRule rule) {
   return core::name_of(rule, kNames, "SelectionRule");
 }
 
+namespace {
+
+// One table per enum: the config's spelling and the name records carry.
+const std::vector<std::pair<DiscrepancyMode, const char*>> kDiscrepancyModeNames = {
+    {DiscrepancyMode::kIsolated, "isolated"}, {DiscrepancyMode::kCumulative, "cumulative"}};
+const std::vector<std::pair<DiscrepancyMetric, const char*>> kDiscrepancyMetricNames = {
+    {DiscrepancyMetric::kMse, "mse"},
+    {DiscrepancyMetric::kNmse, "nmse"},
+    {DiscrepancyMetric::kCosine, "cosine"}};
+
+template <class Enum>
+const char* name_in(Enum value, const std::vector<std::pair<Enum, const char*>>& names,
+                    const char* type) {
+  for (const auto& [candidate, name] : names) {
+    if (candidate == value) return name;
+  }
+  PTQAT_FAIL(InternalError, "unknown {} {}", type, static_cast<int>(value));
+}
+
+}  // namespace
+
+const char* discrepancy_mode_name(DiscrepancyMode mode) {
+  return name_in(mode, kDiscrepancyModeNames, "DiscrepancyMode");
+}
+
+const char* discrepancy_metric_name(DiscrepancyMetric metric) {
+  return name_in(metric, kDiscrepancyMetricNames, "DiscrepancyMetric");
+}
+
 const char* method_name(QuantMethod method) {
   static constexpr core::EnumName<QuantMethod> kNames[] = {
       {QuantMethod::kPtq, "ptq"}, {QuantMethod::kQat, "qat"}, {QuantMethod::kPtqat, "ptqat"}};
@@ -101,7 +130,7 @@ void QuantConfig::validate() const {
   PTQAT_CHECK(freeze_ratio >= 0.0 && freeze_ratio <= 1.0, ConfigError,
               "quant.freeze_ratio: expected a number in [0, 1], got {}", freeze_ratio);
   PTQAT_CHECK(select_seed >= -1, ConfigError,
-              "quant.select_seed: expected -1 (the run seed) or an integer >= 0, got {}",
+              "quant.select_seed: expected -1 (quant.seed) or an integer >= 0, got {}",
               select_seed);
 }
 
@@ -140,17 +169,12 @@ void QuantConfig::visit(core::ConfigVisitor& v) {
     v.field({"overrides", "per-layer \"GLOB=BITS\" or \"GLOB=float\", applied in order",
              Stage::kCalibrate},
             overrides);
-    v.choice(
-        {"discrepancy_mode", "layer discrepancy: each layer alone or whole network",
-         Stage::kCalibrate},
-        discrepancy_mode,
-        {{DiscrepancyMode::kIsolated, "isolated"}, {DiscrepancyMode::kCumulative, "cumulative"}});
+    v.choice({"discrepancy_mode", "layer discrepancy: each layer alone or whole network",
+              Stage::kCalibrate},
+             discrepancy_mode, kDiscrepancyModeNames);
     v.choice({"discrepancy_metric", "how a layer's quantized and float outputs are compared",
               Stage::kCalibrate},
-             discrepancy_metric,
-             {{DiscrepancyMetric::kMse, "mse"},
-              {DiscrepancyMetric::kNmse, "nmse"},
-              {DiscrepancyMetric::kCosine, "cosine"}});
+             discrepancy_metric, kDiscrepancyMetricNames);
 
     // Fine-tuning: which layers train and how.
     v.choice(
@@ -166,8 +190,10 @@ void QuantConfig::visit(core::ConfigVisitor& v) {
               {SelectionRule::kRandom, "random"}});
     v.choice({"freeze_by", "what freeze_ratio counts", Stage::kFineTune}, freeze_by,
              {{FreezeBy::kLayers, "layers"}, {FreezeBy::kParams, "params"}});
-    v.field({"select_seed", "seed of rule = random; -1: the run seed", Stage::kFineTune},
-            select_seed, IntRange{-1, kInt64Max});
+    v.field({"select_seed", "seed of rule = random; -1: quant.seed", Stage::kFineTune}, select_seed,
+            IntRange{-1, kInt64Max});
+    v.field({"seed", "fine-tune seed: data order, augmentation, random rule", Stage::kFineTune},
+            seed, IntRange{0, kInt64Max});
     v.choice(
         {"bn_statistics", "BatchNorm running statistics of trainable layers", Stage::kFineTune},
         bn_statistics, {{BnStatistics::kFrozen, "frozen"}, {BnStatistics::kUpdate, "update"}});

@@ -52,6 +52,10 @@ enum class DiscrepancyMetric {
   kCosine,  ///< 1 - cosine similarity of the flattened outputs.
 };
 
+/// "isolated", "cumulative" and "mse", "nmse", "cosine": the config values, as records name them.
+const char* discrepancy_mode_name(DiscrepancyMode mode);
+const char* discrepancy_metric_name(DiscrepancyMetric metric);
+
 /// Precision of the first and the last quantizable layer (in forward order).
 enum class EdgeLayerPolicy {
   kSame,   ///< As every other layer.
@@ -94,8 +98,12 @@ struct QuantConfig {
   double freeze_ratio = 0.5;
   SelectionRule rule = SelectionRule::kSmallest;
   FreezeBy freeze_by = FreezeBy::kLayers;
-  /// Seed of the random rule; -1: the run seed.
+  /// Seed of the random rule; -1: the fine-tune seed (`seed` below).
   int64_t select_seed = -1;
+  /// The fine-tune seed: data order, augmentation, dropout and the random rule of the fine-tune.
+  /// Fine-tunes that differ only in it share one float model and one calibration, so seeds of a
+  /// comparison are paired (docs/sweeps.md). The float model's seed is the run's `seed`.
+  int64_t seed = 0;
   BnStatistics bn_statistics = BnStatistics::kFrozen;
 
   /// Throws ConfigError naming the key when a value is out of range or an override malformed.

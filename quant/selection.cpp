@@ -56,13 +56,13 @@ std::vector<size_t> freeze_order(const DiscrepancyTable& table, const SelectionO
 
 }  // namespace
 
-SelectionOptions selection_options(const QuantConfig& config, uint64_t run_seed) {
+SelectionOptions selection_options(const QuantConfig& config) {
   SelectionOptions options;
   options.method = config.method;
   options.freeze_ratio = config.freeze_ratio;
   options.rule = config.rule;
   options.freeze_by = config.freeze_by;
-  options.seed = config.select_seed < 0 ? run_seed : static_cast<uint64_t>(config.select_seed);
+  options.seed = static_cast<uint64_t>(config.select_seed < 0 ? config.seed : config.select_seed);
   return options;
 }
 
@@ -122,8 +122,8 @@ LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptio
 }
 
 std::map<std::string, double> frozen_set_overlaps(const DiscrepancyTable& table,
-                                                 const SelectionOptions& options,
-                                                 const LayerSelection& selection) {
+                                                  const SelectionOptions& options,
+                                                  const LayerSelection& selection) {
   std::map<std::string, double> overlaps;
   for (const auto& [mode, metric] : all_measures()) {
     const std::string measure = measure_name(mode, metric);

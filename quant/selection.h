@@ -23,8 +23,8 @@ struct SelectionOptions {
   uint64_t seed = 0;  ///< kRandom only.
 };
 
-/// Options from the config; select_seed -1 means `run_seed`.
-SelectionOptions selection_options(const QuantConfig& config, uint64_t run_seed);
+/// Options from the config; select_seed -1 means the fine-tune seed, config.seed.
+SelectionOptions selection_options(const QuantConfig& config);
 
 /// Which rows of a discrepancy table are frozen.
 struct LayerSelection {
@@ -47,8 +47,8 @@ LayerSelection select_layers(const DiscrepancyTable& table, const SelectionOptio
 /// measure_name()), the Jaccard index |A n B| / |A u B| of `selection` (A) and the selection the
 /// same options make when the rows' discrepancy is that measure (B); 1 when both are empty.
 std::map<std::string, double> frozen_set_overlaps(const DiscrepancyTable& table,
-                                                 const SelectionOptions& options,
-                                                 const LayerSelection& selection);
+                                                  const SelectionOptions& options,
+                                                  const LayerSelection& selection);
 
 /// Applies a selection: frozen rows freeze() (PTQ state), the others unfreeze() with
 /// `bn_statistics`; marks the table's `frozen` column. With method kPtq every parameter of the

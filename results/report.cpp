@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "results/results_listing.h"
 
 namespace ptqat::results {
 namespace {
@@ -42,8 +43,58 @@ struct Variant {
   }
 };
 
-ReportCell text(std::string value) { return {std::move(value), false, {}, 0}; }
-ReportCell stat(SeedStats value, int decimals = 4) { return {"", true, value, decimals}; }
+ReportCell text(std::string value) {
+  ReportCell cell;
+  cell.text = std::move(value);
+  return cell;
+}
+ReportCell stat(SeedStats value, int decimals = 4) {
+  ReportCell cell;
+  cell.kind = ReportCell::Kind::kStat;
+  cell.stat = value;
+  cell.decimals = decimals;
+  return cell;
+}
+ReportCell paired(PairedStats value, int decimals = 4) {
+  ReportCell cell;
+  cell.kind = ReportCell::Kind::kPaired;
+  cell.paired = value;
+  cell.decimals = decimals;
+  return cell;
+}
+
+using RunValue = std::function<std::optional<double>(const RunRecord&)>;
+
+RunValue metric_value(const std::string& metric) {
+  return [metric](const RunRecord& run) -> std::optional<double> {
+    const auto found = run.metrics.find(metric);
+    if (found == run.metrics.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
+/// Paired differences value(a) - value(b) between the runs of two variants of one float model
+/// family. Fine-tunes pair by calibration (so by float model) and fine-tune seed. A calibration
+/// (PTQ) pairs with the fine-tunes of it, averaged over their fine-tune seeds; a float model with
+/// the calibrations of it. Runs without a partner are left out: n counts pairs.
+std::vector<double> paired_differences(const Variant& a, const Variant& b, const RunValue& value) {
+  std::vector<double> differences;
+  for (const RunRecord* run : a.runs) {
+    const std::optional<double> own = value(*run);
+    if (!own) continue;
+    std::vector<double> partners;
+    for (const RunRecord* other : b.runs) {
+      const bool partner = a.stage == b.stage
+                               ? other->parent_key == run->parent_key &&
+                                     other->labels.quant_seed == run->labels.quant_seed
+                               : other->parent_key == run->key;
+      const std::optional<double> theirs = partner ? value(*other) : std::nullopt;
+      if (theirs) partners.push_back(*theirs);
+    }
+    if (!partners.empty()) differences.push_back(*own - seed_stats(partners).mean);
+  }
+  return differences;
+}
 
 /// Groups the runs by stage and seedless stage key, in key order.
 std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
@@ -87,11 +138,6 @@ std::vector<std::string> table_metrics(const Variant& model,
   return metrics;
 }
 
-std::string delta_text(const SeedStats& value, const SeedStats& reference) {
-  if (value.count == 0 || reference.count == 0) return "";
-  return fmt::format("{:+.4f}", value.mean - reference.mean);
-}
-
 }  // namespace
 
 ReportFormat parse_report_format(const std::string& name) {
@@ -99,21 +145,6 @@ ReportFormat parse_report_format(const std::string& name) {
   if (name == "latex") return ReportFormat::kLatex;
   if (name == "csv") return ReportFormat::kCsv;
   PTQAT_FAIL(ConfigError, "--format '{}': expected md, latex or csv", name);
-}
-
-SeedStats seed_stats(const std::vector<double>& values) {
-  SeedStats result;
-  result.count = values.size();
-  if (values.empty()) return result;
-  double sum = 0;
-  for (const double value : values) sum += value;
-  result.mean = sum / static_cast<double>(values.size());
-  if (values.size() > 1) {
-    double squares = 0;
-    for (const double value : values) squares += (value - result.mean) * (value - result.mean);
-    result.stddev = std::sqrt(squares / static_cast<double>(values.size() - 1));
-  }
-  return result;
 }
 
 namespace {
@@ -133,12 +164,15 @@ struct ComparisonColumns {
     return header;
   }
 
+  /// `qat`: the full-QAT variant `variant` is compared with, paired (none for float and QAT).
   std::vector<ReportCell> row(const Variant& variant, const std::string& method,
                               const std::string& bits, const std::string& freeze,
-                              const std::string& rule, const std::string& delta) const {
+                              const std::string& rule, const Variant* qat) const {
     std::vector<ReportCell> row = {text(method), text(bits), text(freeze), text(rule)};
     for (const std::string& metric : metrics) row.push_back(stat(variant.stat(metric)));
-    row.push_back(text(delta));
+    row.push_back(
+        paired(qat ? paired_stats(paired_differences(variant, *qat, metric_value(metrics.front())))
+                   : PairedStats{}));
     row.push_back(stat(variant.over_seeds([](const RunRecord& run) {
       return static_cast<double>(run.trainable_parameters);
     }),
@@ -256,6 +290,95 @@ ReportTable overlap_table(const CalibrationFamily& family, const std::string& ti
   return overlaps;
 }
 
+/// What the paired effect `effect` (with its interval) says of a claim that it is positive
+/// (`higher_is_claimed`) or negative: supported when the interval excludes zero on the claimed
+/// side, contradicted when it excludes it on the other, inconclusive otherwise.
+std::string verdict(const PairedStats& effect, bool higher_is_claimed) {
+  if (effect.differences.count == 0) return "no pairs";
+  if (!effect.has_interval) return "inconclusive (one pair, no interval)";
+  const double low = higher_is_claimed ? effect.low : -effect.high;
+  const double high = higher_is_claimed ? effect.high : -effect.low;
+  if (low > 0) return "supported";
+  if (high < 0) return "contradicted";
+  return "inconclusive (the interval spans 0)";
+}
+
+ReportTable claims_table() {
+  ReportTable claims;
+  claims.kind = ReportTable::Kind::kClaims;
+  claims.title =
+      "Claims: paired differences (same float model, same fine-tune seed), 95% t-interval";
+  claims.header = {"claim", "model", "bits", "effect", "n", "verdict", "quantization gap"};
+  return claims;
+}
+
+/// Whether PTQ's loss against float is larger than the float model's spread over its seeds; a
+/// claim about fine-tuning says little when quantizing costs nothing measurable.
+std::string quantization_gap(const Variant& model, const CalibrationFamily& family,
+                             const std::string& primary) {
+  const PairedStats gap =
+      paired_stats(paired_differences(model, *family.calibration, metric_value(primary)));
+  const SeedStats spread = model.stat(primary);
+  if (gap.differences.count == 0) return "unknown (no PTQ of this model)";
+  const std::string text = fmt::format("float - PTQ {:+.4f}", gap.differences.mean);
+  if (spread.count < 2) return text + "; flagged: one float seed, its spread is unknown";
+  if (gap.low > spread.stddev) {
+    return fmt::format("{} > float seed spread {:.4f}: meaningful", text, spread.stddev);
+  }
+  return fmt::format("{}, not above the float seed spread {:.4f}: flagged", text, spread.stddev);
+}
+
+/// The paper's claims for one calibration family, a row each (docs/sweeps.md "Claims").
+void claims_of(const Variant& model, const CalibrationFamily& family, const std::string& primary,
+               ReportTable& claims) {
+  if (family.qat == nullptr || family.ptqat.empty()) return;
+  // The paper's rule at the freeze ratio nearest 0.5.
+  const Variant* rule = nullptr;
+  for (const Variant* variant : family.ptqat) {
+    if (variant->labels.rule != "smallest") continue;
+    if (rule == nullptr ||
+        std::abs(variant->labels.freeze_ratio - 0.5) < std::abs(rule->labels.freeze_ratio - 0.5)) {
+      rule = variant;
+    }
+  }
+  if (rule == nullptr) return;
+  const std::string& bits = family.calibration->labels.bits;
+  const std::string gap = quantization_gap(model, family, primary);
+  const std::string setting = fmt::format("PTQAT({:g}, smallest)", rule->labels.freeze_ratio);
+  const auto add = [&](const std::string& claim, const PairedStats& effect, int decimals,
+                       bool higher_is_claimed) {
+    ReportCell cell = paired(effect, decimals);
+    claims.rows.push_back({text(claim), text(model.labels.model), text(bits), cell,
+                           text(std::to_string(effect.differences.count)),
+                           text(verdict(effect, higher_is_claimed)), text(gap)});
+  };
+  const auto versus = [&](const Variant& other, const RunValue& value) {
+    return paired_stats(paired_differences(*rule, other, value));
+  };
+  add(fmt::format("{} >= full QAT on {}", setting, primary),
+      versus(*family.qat, metric_value(primary)), 4, true);
+  for (const Variant* variant : family.ptqat) {
+    if (variant->labels.rule == "largest" &&
+        variant->labels.freeze_ratio == rule->labels.freeze_ratio) {
+      add(fmt::format("{} > PTQAT({:g}, largest) on {}", setting, rule->labels.freeze_ratio,
+                      primary),
+          versus(*variant, metric_value(primary)), 4, true);
+    }
+  }
+  add(setting + " trains fewer weights than full QAT",
+      versus(*family.qat,
+             [](const RunRecord& run) { return static_cast<double>(run.trainable_parameters); }),
+      0, false);
+  add(setting + " fine-tunes faster than full QAT (train s)",
+      versus(*family.qat, [](const RunRecord& run) { return run.train_time_s; }), 2, false);
+  add(setting + " fine-tunes in less memory than full QAT (peak MiB)",
+      versus(*family.qat,
+             [](const RunRecord& run) {
+               return static_cast<double>(run.peak_host_memory_bytes) / (1024.0 * 1024.0);
+             }),
+      0, false);
+}
+
 }  // namespace
 
 std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
@@ -263,6 +386,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
   std::vector<ReportTable> tables;
   std::vector<ReportTable> ablations;
   std::vector<ReportTable> overlaps;
+  ReportTable claims = claims_table();
   for (const auto& [float_key, model] : variants) {
     if (model.stage != "float_train") continue;
     // The stages of this float model: what its table and ablations show.
@@ -284,21 +408,20 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     table.title = fmt::format("{}: float model {} ({} epochs)", model.labels.model,
                               float_key.substr(0, 8), model.labels.epochs);
     table.header = columns.header();
-    table.rows.push_back(columns.row(model, "float", "-", "-", "-", ""));
+    table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
     for (const auto& [calibrate_key, calibration] : variants) {
       if (calibration.stage != "calibrate" || calibration.labels.float_group != float_key) continue;
       const CalibrationFamily family = family_of(variants, calibrate_key, calibration);
       const std::string& bits = calibration.labels.bits;
-      const SeedStats reference = family.qat ? family.qat->stat(primary) : SeedStats{};
-      table.rows.push_back(columns.row(calibration, "PTQ", bits, "1", "-",
-                                       delta_text(calibration.stat(primary), reference)));
+      table.rows.push_back(columns.row(calibration, "PTQ", bits, "1", "-", family.qat));
       if (family.qat)
-        table.rows.push_back(columns.row(*family.qat, "full QAT", bits, "0", "-", ""));
+        table.rows.push_back(columns.row(*family.qat, "full QAT", bits, "0", "-", nullptr));
       for (const Variant* variant : family.ptqat) {
-        table.rows.push_back(
-            columns.row(*variant, "PTQAT", bits, fmt::format("{:g}", variant->labels.freeze_ratio),
-                        variant->labels.rule, delta_text(variant->stat(primary), reference)));
+        table.rows.push_back(columns.row(*variant, "PTQAT", bits,
+                                         fmt::format("{:g}", variant->labels.freeze_ratio),
+                                         variant->labels.rule, family.qat));
       }
+      claims_of(model, family, primary, claims);
       if (family.ptqat.empty()) continue;
       ablations.push_back(
           ablation_table(family,
@@ -313,6 +436,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     }
     tables.push_back(std::move(table));
   }
+  if (!claims.rows.empty()) tables.push_back(std::move(claims));
   tables.insert(tables.end(), ablations.begin(), ablations.end());
   tables.insert(tables.end(), overlaps.begin(), overlaps.end());
   return tables;
@@ -321,11 +445,66 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
 namespace {
 
 std::string stat_text(const ReportCell& cell, bool latex) {
-  if (cell.stat.count == 0) return "";
-  const std::string mean = fmt::format("{:.{}f}", cell.stat.mean, cell.decimals);
-  if (cell.stat.count == 1) return mean;
-  return mean + (latex ? " $\\pm$ " : " ± ") +
-         fmt::format("{:.{}f}", cell.stat.stddev, cell.decimals);
+  const SeedStats& stat = cell.stat;
+  if (stat.count == 0) return "";
+  const std::string mean = fmt::format("{:.{}f}", stat.mean, cell.decimals);
+  if (stat.count == 1) return mean + " (1)";
+  return fmt::format("{}{}{:.{}f} ({})", mean, latex ? " $\\pm$ " : " ± ", stat.stddev,
+                     cell.decimals, stat.count);
+}
+
+std::string paired_text(const ReportCell& cell) {
+  const PairedStats& paired = cell.paired;
+  if (paired.differences.count == 0) return "";
+  const std::string mean = fmt::format("{:+.{}f}", paired.differences.mean, cell.decimals);
+  if (!paired.has_interval) return mean + " (1)";
+  return fmt::format("{} [{:+.{}f}, {:+.{}f}] ({})", mean, paired.low, cell.decimals, paired.high,
+                     cell.decimals, paired.differences.count);
+}
+
+std::string cell_text(const ReportCell& cell, bool latex) {
+  switch (cell.kind) {
+    case ReportCell::Kind::kStat:
+      return stat_text(cell, latex);
+    case ReportCell::Kind::kPaired:
+      return paired_text(cell);
+    case ReportCell::Kind::kText:
+      break;
+  }
+  return cell.text;
+}
+
+/// The CSV columns of a column named `name` holding cells like `cell`.
+std::vector<std::string> csv_columns(const std::string& name, const ReportCell& cell) {
+  switch (cell.kind) {
+    case ReportCell::Kind::kStat:
+      return {name, name + " std", name + " n"};
+    case ReportCell::Kind::kPaired:
+      return {name, name + " low", name + " high", name + " n"};
+    case ReportCell::Kind::kText:
+      break;
+  }
+  return {name};
+}
+
+/// The CSV fields of `cell`, as many as csv_columns() names; empty where there is no value.
+std::vector<std::string> csv_values(const ReportCell& cell) {
+  const auto number = [](double value) { return fmt::format("{:.6g}", value); };
+  switch (cell.kind) {
+    case ReportCell::Kind::kStat:
+      if (cell.stat.count == 0) return {"", "", ""};
+      return {number(cell.stat.mean), number(cell.stat.stddev), std::to_string(cell.stat.count)};
+    case ReportCell::Kind::kPaired: {
+      const PairedStats& paired = cell.paired;
+      if (paired.differences.count == 0) return {"", "", "", ""};
+      return {number(paired.differences.mean), paired.has_interval ? number(paired.low) : "",
+              paired.has_interval ? number(paired.high) : "",
+              std::to_string(paired.differences.count)};
+    }
+    case ReportCell::Kind::kText:
+      break;
+  }
+  return {csv_field(cell.text)};
 }
 
 std::string latex_escape(const std::string& text) {
@@ -342,13 +521,6 @@ std::string latex_escape(const std::string& text) {
   return escaped;
 }
 
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
 }  // namespace
 
 std::string render_report(const std::vector<ReportTable>& tables, ReportFormat format) {
@@ -357,14 +529,11 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
     bool header_written = false;
     for (const ReportTable& table : tables) {
       if (table.kind != ReportTable::Kind::kComparison) continue;
-      if (!header_written) {
+      if (!header_written && !table.rows.empty()) {
         out += "table";
         for (size_t c = 0; c < table.header.size(); ++c) {
-          out += ",";
-          out += csv_field(table.header[c]);
-          if (!table.rows.empty() && table.rows.front()[c].is_stat) {
-            out += ",";
-            out += csv_field(table.header[c] + " std");
+          for (const std::string& column : csv_columns(table.header[c], table.rows.front()[c])) {
+            out += "," + csv_field(column);
           }
         }
         out += "\n";
@@ -373,14 +542,7 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
       for (const auto& row : table.rows) {
         out += csv_field(table.title);
         for (const ReportCell& cell : row) {
-          if (!cell.is_stat) {
-            out += ",";
-            out += csv_field(cell.text);
-          } else if (cell.stat.count == 0) {
-            out += ",,";
-          } else {
-            out += fmt::format(",{:.6g},{:.6g}", cell.stat.mean, cell.stat.stddev);
-          }
+          for (const std::string& value : csv_values(cell)) out += "," + value;
         }
         out += "\n";
       }
@@ -393,8 +555,8 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
     for (const auto& row : table.rows) {
       std::vector<std::string> line;
       for (const ReportCell& cell : row) {
-        line.push_back(cell.is_stat ? stat_text(cell, latex)
-                                    : (latex ? latex_escape(cell.text) : cell.text));
+        const std::string shown = cell_text(cell, latex);
+        line.push_back(latex && cell.kind == ReportCell::Kind::kText ? latex_escape(shown) : shown);
       }
       cells.push_back(std::move(line));
     }
@@ -414,10 +576,12 @@ std::string render_report(const std::vector<ReportTable>& tables, ReportFormat f
       out += "### " + table.title + "\n\n|";
       for (const std::string& name : table.header) out += " " + name + " |";
       out += "\n|";
-      const size_t text_columns = table.kind == ReportTable::Kind::kComparison ? 4
-                                  : table.kind == ReportTable::Kind::kOverlap  ? 2
-                                                                               : 1;
-      for (size_t c = 0; c < table.header.size(); ++c) out += c < text_columns ? "---|" : "---:|";
+      // Text columns left, numbers right.
+      for (size_t c = 0; c < table.header.size(); ++c) {
+        const bool number =
+            !table.rows.empty() && table.rows.front()[c].kind != ReportCell::Kind::kText;
+        out += number || (table.kind == ReportTable::Kind::kAblation && c > 0) ? "---:|" : "---|";
+      }
       out += "\n";
       for (const auto& line : cells) {
         out += "|";

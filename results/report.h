@@ -1,11 +1,14 @@
 #pragma once
 // `ptqat report RESULTS.h5 [--format md|latex|csv] [--plots DIR]` (docs/sweeps.md "Reports"): the
-// paper-style tables of a results file. Runs that differ only in their seed are one row, shown
-// as mean ± standard deviation over the seeds.
+// paper-style tables of a results file. Runs that differ only in their seeds are one row, shown
+// as mean ± standard deviation (n) over the seeds.
 //
 // - One comparison table per task and float model: float, PTQ, full QAT and every PTQAT variant
-//   per bit setting, with the task's headline metrics, the primary metric's delta against full
-//   QAT of the same calibration, trainable parameters, stage wall time and peak host memory.
+//   per bit setting, with the task's headline metrics, the primary metric's paired difference
+//   to full QAT (same float model, same fine-tune seed; results/statistics.h), trainable
+//   parameters, training and stage wall time and peak host memory.
+// - The claims: one line per claim of the paper and calibration, with the paired effect, its
+//   interval, n and a verdict.
 // - One ablation table per calibration that has PTQAT runs: the primary metric per freeze ratio
 //   (rows, from 0 = full QAT to 1 = PTQ) and selection rule (columns).
 
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "results/results_store.h"
+#include "results/statistics.h"
 
 namespace ptqat::results {
 
@@ -21,26 +25,22 @@ enum class ReportFormat { kMarkdown, kLatex, kCsv };
 /// "md", "latex", "csv"; ConfigError naming the value otherwise.
 ReportFormat parse_report_format(const std::string& name);
 
-/// A value over seeds: mean, sample standard deviation (0 for one seed), count.
-struct SeedStats {
-  double mean = 0;
-  double stddev = 0;
-  size_t count = 0;
-};
-SeedStats seed_stats(const std::vector<double>& values);
-
-/// A cell: text, or a statistic over seeds (rendered "m ± s", or as two CSV columns).
+/// A cell: text; a statistic over seeds (rendered "m ± s (n)", in CSV as the columns "<c>",
+/// "<c> std", "<c> n"); or a paired difference (rendered "+d [low, high] (n)", in CSV as "<c>",
+/// "<c> low", "<c> high", "<c> n"). A column holds one kind of cell.
 struct ReportCell {
+  enum class Kind { kText, kStat, kPaired } kind = Kind::kText;
   std::string text;
-  bool is_stat = false;
   SeedStats stat;
+  PairedStats paired;
   int decimals = 4;  ///< of a statistic, in Markdown and LaTeX
 };
 
 struct ReportTable {
   /// kOverlap: per PTQAT fine-tune, the Jaccard overlap of its frozen set with the one each
   /// discrepancy measure would have selected (RunRecord::frozen_overlap).
-  enum class Kind { kComparison, kAblation, kOverlap } kind = Kind::kComparison;
+  /// kClaims: the paper's claims, a line each: the paired effect, its interval, n and a verdict.
+  enum class Kind { kComparison, kAblation, kOverlap, kClaims } kind = Kind::kComparison;
   std::string title;
   std::string value_name;  ///< ablation: the metric its cells hold
   std::vector<std::string> header;

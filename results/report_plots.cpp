@@ -25,8 +25,8 @@ std::string quoted(const std::string& text) {
 /// Runs gnuplot on `script`; its stderr lands in <script>.log for the error message.
 void run_gnuplot(const fs::path& script) {
   const std::string log = script.string() + ".log";
-  const int status =
-      std::system(fmt::format("gnuplot {} > {} 2>&1", quoted(script.string()), quoted(log)).c_str());
+  const int status = std::system(
+      fmt::format("gnuplot {} > {} 2>&1", quoted(script.string()), quoted(log)).c_str());
   if (status == 0) {
     fs::remove(log);
     return;
@@ -57,7 +57,7 @@ std::string ablation_plot(const ReportTable& table, const fs::path& dir, size_t 
   for (const auto& row : table.rows) {
     rows += row[0].text;
     for (size_t c = 1; c < row.size(); ++c) {
-      rows += row[c].is_stat && row[c].stat.count > 0
+      rows += row[c].kind == ReportCell::Kind::kStat && row[c].stat.count > 0
                   ? fmt::format(" {:.6g} {:.6g}", row[c].stat.mean, row[c].stat.stddev)
                   : " NaN NaN";
     }
@@ -97,8 +97,11 @@ std::string layers_plot(const RunRecord& run, const fs::path& dir) {
       plot_header(png, title) +
       "set logscale y\nset xlabel 'layer (forward order)'\nset ylabel 'discrepancy'\n"
       "set style fill solid 0.8 noborder\nset boxwidth 0.8\n"
-      "plot " + quoted(data.string()) + " using 1:($3 == 0 ? $2 : NaN) with boxes lc rgb '#1f77b4' "
-      "title 'trainable', " + quoted(data.string()) +
+      "plot " +
+      quoted(data.string()) +
+      " using 1:($3 == 0 ? $2 : NaN) with boxes lc rgb '#1f77b4' "
+      "title 'trainable', " +
+      quoted(data.string()) +
       " using 1:($3 == 1 ? $2 : NaN) with boxes lc rgb '#d62728' title 'frozen at PTQ'\n";
   core::write_file_durably(script.string(), plot);
   run_gnuplot(script);

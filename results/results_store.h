@@ -50,12 +50,20 @@ struct LayerRow {
 /// What a report groups and labels a run by, written by the runner at record time from the
 /// run's config and task, so that reports need neither the config nor task code.
 struct RunLabels {
-  std::string model;           ///< the task and its BEV encoder: "detection, transformer encoder"
-  std::string bits;            ///< "W4A8"
-  std::string rule;            ///< PTQAT's selection rule: "smallest", "random(3)"
-  double freeze_ratio = 0;     ///< PTQAT's freeze ratio
-  int64_t epochs = 0;          ///< of the float model's training schedule
-  std::string primary_metric;  ///< the task's primary metric, e.g. "NDS", "mIoU"
+  /// What the record is, as a table row names it: "float", "PTQ", "QAT", "PTQAT 0.5 smallest".
+  std::string label;
+  std::string model;        ///< the task and its BEV encoder: "detection, transformer encoder"
+  std::string bits;         ///< "W4A8"
+  int64_t weight_bits = 0;  ///< quant.weight.bits; 32 for a float model
+  int64_t activation_bits = 0;
+  std::string rule;                ///< PTQAT's selection rule: "smallest", "random(3)"
+  double freeze_ratio = 0;         ///< PTQAT's freeze ratio
+  std::string discrepancy_metric;  ///< "nmse", "mse", "cosine"
+  std::string discrepancy_mode;    ///< "isolated", "cumulative"
+  int64_t float_seed = 0;          ///< the run's seed: the float model's
+  int64_t quant_seed = 0;          ///< quant.seed: the fine-tune's
+  int64_t epochs = 0;              ///< of the float model's training schedule
+  std::string primary_metric;      ///< the task's primary metric, e.g. "NDS", "mIoU"
   /// Stage keys of the run's config with its seed set to 0: runs that differ only in their seed
   /// share them (one row of a report, statistics over the seeds).
   std::string float_group;

@@ -123,6 +123,16 @@ void write_labels(const h5::Group& run, const RunLabels& labels) {
   run.set_attribute_utf8("label_float_group", labels.float_group);
   run.set_attribute_utf8("label_calibrate_group", labels.calibrate_group);
   run.set_attribute_utf8("label_fine_tune_group", labels.fine_tune_group);
+  // The flat, typed columns of docs/results.md ("What a record is").
+  run.set_attribute_utf8("label", labels.label);
+  run.set_attribute("weight_bits", labels.weight_bits);
+  run.set_attribute("activation_bits", labels.activation_bits);
+  run.set_attribute("freeze_ratio", labels.freeze_ratio);
+  run.set_attribute_utf8("rule", labels.rule);
+  run.set_attribute_utf8("discrepancy_metric", labels.discrepancy_metric);
+  run.set_attribute_utf8("discrepancy_mode", labels.discrepancy_mode);
+  run.set_attribute("float_seed", labels.float_seed);
+  run.set_attribute("quant_seed", labels.quant_seed);
 }
 
 /// A record written before labels existed reads with empty labels; reports reject it by name.
@@ -145,6 +155,14 @@ RunLabels read_labels(const h5::Group& run) {
   labels.float_group = run.attribute("label_float_group");
   labels.calibrate_group = run.attribute("label_calibrate_group");
   labels.fine_tune_group = run.attribute("label_fine_tune_group");
+  if (!run.has_attribute("quant_seed")) return labels;  // written before the flat columns
+  labels.label = run.attribute("label");
+  labels.weight_bits = run.int64_attribute("weight_bits");
+  labels.activation_bits = run.int64_attribute("activation_bits");
+  labels.discrepancy_metric = run.attribute("discrepancy_metric");
+  labels.discrepancy_mode = run.attribute("discrepancy_mode");
+  labels.float_seed = run.int64_attribute("float_seed");
+  labels.quant_seed = run.int64_attribute("quant_seed");
   return labels;
 }
 

@@ -34,6 +34,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   TrainingStage stage;
   stage.name = "train";
   stage.optimizer = &config.train;
+  stage.seed = config.seed;
   stage.paths = paths;
   stage.metadata = stage_metadata(config, key, core::Stage::kFloatTrain);
   // A forced rerun of a recorded model starts afresh: its last checkpoint is the finished run's.

@@ -90,8 +90,10 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   say_why_it_runs_again(config, keys.fine_tune, "fine-tune", out);
 
   const StageRun run;
-  const quant::SelectionOptions options =
-      quant::selection_options(quant, static_cast<uint64_t>(config.seed));
+  // The fine-tune seed, not the float model's: fine-tunes that differ only in it share the
+  // float model and calibration above.
+  torch::manual_seed(static_cast<uint64_t>(quant.seed));
+  const quant::SelectionOptions options = quant::selection_options(quant);
   const quant::LayerSelection selection = quant::select_layers(table, options);
   const int64_t trainable =
       quant::apply_selection(model, layers, selection, quant.method, quant.bn_statistics, table);
@@ -103,6 +105,7 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   TrainingStage stage;
   stage.name = "finetune";
   stage.optimizer = &config.finetune;
+  stage.seed = quant.seed;
   stage.paths = stage_paths(config, keys.fine_tune);
   stage.metadata = stage_metadata(config, keys.fine_tune, core::Stage::kFineTune);
   stage.metadata[metadata::kFrozenLayers] = frozen_layers;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "core/error.h"
 #include "quant/quantizable_layer.h"
 #include "quant/selection.h"
@@ -9,20 +11,42 @@
 
 namespace ptqat::runner {
 
-results::RunLabels record_labels(const RunConfig& config, const std::string& primary_metric) {
+results::RunLabels record_labels(const RunConfig& config, const std::string& method,
+                                 const std::string& primary_metric) {
+  const quant::QuantConfig& quant = config.quant;
   results::RunLabels labels;
   labels.model = config.model.encoder == "second"
                      ? config.task
                      : fmt::format("{}, {} encoder", config.task, config.model.encoder);
-  labels.bits = fmt::format("W{}A{}", config.quant.weight.bits, config.quant.activation.bits);
-  labels.rule = config.quant.rule == quant::SelectionRule::kRandom
-                    ? fmt::format("random({})", config.quant.select_seed)
-                    : quant::rule_name(config.quant.rule);
-  labels.freeze_ratio = config.quant.freeze_ratio;
+  labels.bits = fmt::format("W{}A{}", quant.weight.bits, quant.activation.bits);
+  // A float model is 32-bit whatever the quant section of the config that trained it says.
+  const bool float_model = method == "float";
+  labels.weight_bits = float_model ? 32 : quant.weight.bits;
+  labels.activation_bits = float_model ? 32 : quant.activation.bits;
+  labels.rule = quant.rule == quant::SelectionRule::kRandom
+                    ? fmt::format("random({})", quant::selection_options(quant).seed)
+                    : quant::rule_name(quant.rule);
+  labels.freeze_ratio = quant.freeze_ratio;
+  labels.discrepancy_metric = quant::discrepancy_metric_name(quant.discrepancy_metric);
+  labels.discrepancy_mode = quant::discrepancy_mode_name(quant.discrepancy_mode);
+  labels.float_seed = config.seed;
+  labels.quant_seed = quant.seed;
+  if (method == "ptqat") {
+    labels.label = fmt::format("PTQAT {:g} {}", quant.freeze_ratio, labels.rule);
+  } else {
+    labels.label = method;  // "float", or PTQ and QAT by their names
+    if (!float_model) {
+      for (char& c : labels.label)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
   labels.epochs = config.train.epochs;
   labels.primary_metric = primary_metric;
+  // Runs that differ only in their seeds share these: one row of a report, statistics over the
+  // float seeds and the fine-tune seeds.
   RunConfig seedless = config;
   seedless.seed = 0;
+  seedless.quant.seed = 0;
   const StageKeys groups = stage_keys(seedless);
   labels.float_group = groups.float_train;
   labels.calibrate_group = groups.calibrate;

@@ -10,8 +10,10 @@
 
 namespace ptqat::runner {
 
-/// What a report groups and labels a run of `config` by; `primary_metric` is the task's.
-results::RunLabels record_labels(const RunConfig& config, const std::string& primary_metric);
+/// What a report groups and labels a run of `config` by, recorded for `method` ("float", "ptq",
+/// "qat", "ptqat"); `primary_metric` is the task's.
+results::RunLabels record_labels(const RunConfig& config, const std::string& method,
+                                 const std::string& primary_metric);
 
 /// quant's per-layer table as recorded, and back (DataError naming an unknown layer kind).
 /// The metrics of a record, for the summary of a reused stage.

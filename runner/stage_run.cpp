@@ -48,7 +48,7 @@ results::RunRecord StageRun::record(const RunConfig& config, const std::string& 
   record.metrics = metrics.scalars;
   record.class_names = metrics.class_names;
   record.per_class = metrics.per_class;
-  record.labels = record_labels(config, metrics.primary);
+  record.labels = record_labels(config, method, metrics.primary);
   return record;
 }
 

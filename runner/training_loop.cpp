@@ -42,7 +42,7 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
   std::optional<quant::SyncBatchNormScope> synchronized_statistics;
   if (settings.sync_batchnorm && group.world_size() > 1) synchronized_statistics.emplace(tensors);
   datasets::Loader loader(context.train_set(), config.loader, config.pillars, config.augment,
-                          group.rank(), group.world_size(), static_cast<uint64_t>(config.seed));
+                          group.rank(), group.world_size(), static_cast<uint64_t>(stage.seed));
   loader.pin_memory(context.device().is_cuda());
   const int64_t steps_per_epoch = loader.steps_per_epoch();
   const bool mixed_precision = context.device().is_cuda() && settings.mixed_precision == "bf16";

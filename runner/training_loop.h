@@ -19,6 +19,9 @@ namespace ptqat::runner {
 struct TrainingStage {
   std::string name;  ///< "train", "finetune": names the progress bars and errors
   const OptimizerConfig* optimizer = nullptr;
+  /// Seeds the training data's order and augmentation: the run's seed for the float model,
+  /// quant.seed for a fine-tune.
+  int64_t seed = 0;
   StagePaths paths;
   /// Written into every checkpoint (see runner/stage_context.h, namespace metadata).
   std::map<std::string, std::string> metadata;

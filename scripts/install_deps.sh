@@ -10,7 +10,7 @@ packages=(
   libhdf5-dev libtomlplusplus-dev libspdlog-dev libcli11-dev libsimdjson-dev
   libfmt-dev libzip-dev zlib1g-dev libpng-dev nlohmann-json3-dev libxxhash-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-h5py   # tests read the results file as docs/results.md shows users
+  python3-h5py python3-pandas   # tests read the results as docs/results.md shows users
   gnuplot-nox    # ptqat report --plots
   slurmctld slurmd slurm-client munge   # the test that starts a real Slurm cluster
 )

@@ -4,9 +4,8 @@
 // while the other half stays frozen at its PTQ state; the quantized model is exported to HDF5.
 //   quantize_mlp [export.h5]
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
+#include <torch/torch.h>
 
 #include <iostream>
 
@@ -25,7 +24,8 @@ struct MlpImpl : torch::nn::Module {
   MlpImpl() {
     for (int i = 0; i < 4; ++i) {
       layers.push_back(register_module(
-          fmt::format("fc{}", i), ptqat::quant::QLinear(torch::nn::LinearOptions(i == 0 ? 2 : 64, i == 3 ? 1 : 64))));
+          fmt::format("fc{}", i),
+          ptqat::quant::QLinear(torch::nn::LinearOptions(i == 0 ? 2 : 64, i == 3 ? 1 : 64))));
     }
   }
   torch::Tensor forward(torch::Tensor x) {
@@ -88,17 +88,19 @@ int main(int argc, char** argv) {
   // Rank the layers by discrepancy and freeze the half with the largest one at its PTQ state.
   quant::DiscrepancyTable table =
       quant::measure_discrepancy(*model, layers, 8, batch, config, one_process);
-  const quant::LayerSelection selection = quant::select_layers(table, quant::selection_options(config, 0));
-  const int64_t trainable = quant::apply_selection(*model, layers, selection, config.method,
-                                                   config.bn_statistics, table);
+  const quant::LayerSelection selection =
+      quant::select_layers(table, quant::selection_options(config));
+  const int64_t trainable =
+      quant::apply_selection(*model, layers, selection, config.method, config.bn_statistics, table);
   const double ptqat_loss = train(model, x, 300, 3e-4);
 
   for (const quant::LayerDiscrepancy& row : table) {
     std::cout << fmt::format("{:<6} W{} A{} discrepancy {:.3e} {}\n", row.name, row.weight_bits,
                              row.input_bits, row.discrepancy, row.frozen ? "frozen" : "trained");
   }
-  std::cout << fmt::format("mse: float {:.5f}  PTQ W4A8 {:.5f}  PTQAT(0.5) {:.5f}  ({} trainable parameters)\n",
-                           float_loss, ptq_loss, ptqat_loss, trainable);
+  std::cout << fmt::format(
+      "mse: float {:.5f}  PTQ W4A8 {:.5f}  PTQAT(0.5) {:.5f}  ({} trainable parameters)\n",
+      float_loss, ptq_loss, ptqat_loss, trainable);
   if (argc > 1) {
     quant::export_quantized(layers, argv[1]);
     std::cout << "exported " << argv[1] << "\n";

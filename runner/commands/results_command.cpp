@@ -1,4 +1,5 @@
-// ptqat results ls RESULTS.h5 [--json] | ptqat results merge INPUTS... -o OUT
+// ptqat results ls RESULTS.h5 [--json] | ptqat results merge INPUTS... -o OUT |
+// ptqat results export RESULTS.h5 --csv FILE
 
 #include <fmt/format.h>
 
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/durable_file.h"
 #include "results/results_listing.h"
 #include "results/results_store.h"
 #include "runner/commands/command.h"
@@ -29,6 +31,24 @@ void add_results_commands(CLI::App& app, CommandTable& table) {
                      const std::vector<results::RunRecord> runs = results::read_results(list->file);
                      out << (list->json ? results::results_json_lines(runs)
                                         : results::results_table(runs));
+                   }});
+
+  struct ExportCommand {
+    std::string file;
+    std::string csv;
+  };
+  auto export_options = std::make_shared<ExportCommand>();
+  CLI::App* export_app = group->add_subcommand(
+      "export", "one CSV row per recorded stage: settings, seeds, every metric and cost");
+  export_app->add_option("file", export_options->file, "results.h5 (or one record file)")
+      ->required();
+  export_app->add_option("--csv", export_options->csv, "the CSV file to write")->required();
+  table.push_back({export_app, [export_options](std::ostream& out) {
+                     const std::vector<results::RunRecord> runs =
+                         results::read_results(export_options->file);
+                     core::write_file_durably(export_options->csv, results::results_csv(runs));
+                     out << fmt::format("{} runs of {} written to {}\n", runs.size(),
+                                        export_options->file, export_options->csv);
                    }});
 
   struct MergeCommand {

@@ -193,22 +193,23 @@ TEST(Selection, RandomRuleIsDeterministicPerSeedAndDiffersAcrossSeeds) {
   EXPECT_NE(pick(1), select_layers(table, ptqat(0.5, SelectionRule::kLargest)).frozen);
 }
 
-TEST(Selection, OptionsTakeTheRunSeedWhenSelectSeedIsMinusOne) {
+TEST(Selection, OptionsTakeTheFineTuneSeedWhenSelectSeedIsMinusOne) {
   QuantConfig config;
   config.method = QuantMethod::kQat;
   config.freeze_ratio = 0.25;
   config.rule = SelectionRule::kRandom;
   config.freeze_by = FreezeBy::kParams;
-  const SelectionOptions from_run = selection_options(config, 42);
-  EXPECT_EQ(from_run.method, QuantMethod::kQat);
-  EXPECT_DOUBLE_EQ(from_run.freeze_ratio, 0.25);
-  EXPECT_EQ(from_run.rule, SelectionRule::kRandom);
-  EXPECT_EQ(from_run.freeze_by, FreezeBy::kParams);
-  EXPECT_EQ(from_run.seed, 42u);
+  config.seed = 42;
+  const SelectionOptions from_seed = selection_options(config);
+  EXPECT_EQ(from_seed.method, QuantMethod::kQat);
+  EXPECT_DOUBLE_EQ(from_seed.freeze_ratio, 0.25);
+  EXPECT_EQ(from_seed.rule, SelectionRule::kRandom);
+  EXPECT_EQ(from_seed.freeze_by, FreezeBy::kParams);
+  EXPECT_EQ(from_seed.seed, 42u);
   config.select_seed = 7;
-  EXPECT_EQ(selection_options(config, 42).seed, 7u);
+  EXPECT_EQ(selection_options(config).seed, 7u);
   config.select_seed = 0;
-  EXPECT_EQ(selection_options(config, 42).seed, 0u);
+  EXPECT_EQ(selection_options(config).seed, 0u);
 }
 
 TEST(Selection, RejectsRatioOutsideZeroOneAndEmptyPtqatTable) {
@@ -244,7 +245,7 @@ TEST(FrozenSetOverlaps, JaccardOfTheFrozenSetsUnderEachMeasure) {
   const std::map<std::string, double> overlaps = frozen_set_overlaps(table, options, selection);
   ASSERT_EQ(overlaps.size(), 6u);
   EXPECT_EQ(overlaps.at("isolated_nmse"), 1.0);
-  EXPECT_EQ(overlaps.at("cumulative_mse"), 0.0);             // {0, 1} against {2, 3}
+  EXPECT_EQ(overlaps.at("cumulative_mse"), 0.0);              // {0, 1} against {2, 3}
   EXPECT_DOUBLE_EQ(overlaps.at("isolated_cosine"), 1.0 / 3);  // {1, 3} against {2, 3}
   table[0].measures.erase("cumulative_nmse");
   EXPECT_THROW(frozen_set_overlaps(table, options, selection), DataError);

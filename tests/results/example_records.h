@@ -63,15 +63,22 @@ inline RunRecord evaluate_record() {
   record.provenance = {{"source", "/models/centerpoint.pth"}, {"mapping", "mmdet3d"}};
   record.history = {{"loss", {{100, 200, 300}, {2.0, 1.0, 0.5}}},
                     {"val_nds", {{1, 2}, {0.25, 0.5}}}};
-  record.labels = {"detection, transformer encoder",
-                   "W4A8",
-                   "random(3)",
-                   0.375,
-                   20,
-                   "NDS",
-                   "float-group",
-                   "calibrate-group",
-                   "fine-tune-group"};
+  record.labels.label = "PTQAT 0.375 random(3)";
+  record.labels.model = "detection, transformer encoder";
+  record.labels.bits = "W4A8";
+  record.labels.weight_bits = 4;
+  record.labels.activation_bits = 8;
+  record.labels.rule = "random(3)";
+  record.labels.freeze_ratio = 0.375;
+  record.labels.discrepancy_metric = "cosine";
+  record.labels.discrepancy_mode = "cumulative";
+  record.labels.float_seed = 11;
+  record.labels.quant_seed = 3;
+  record.labels.epochs = 20;
+  record.labels.primary_metric = "NDS";
+  record.labels.float_group = "float-group";
+  record.labels.calibrate_group = "calibrate-group";
+  record.labels.fine_tune_group = "fine-tune-group";
   return record;
 }
 
@@ -114,6 +121,13 @@ inline void expect_same(const RunRecord& actual, const RunRecord& expected) {
   EXPECT_EQ(actual.labels.bits, expected.labels.bits);
   EXPECT_EQ(actual.labels.rule, expected.labels.rule);
   EXPECT_EQ(actual.labels.freeze_ratio, expected.labels.freeze_ratio);
+  EXPECT_EQ(actual.labels.label, expected.labels.label);
+  EXPECT_EQ(actual.labels.weight_bits, expected.labels.weight_bits);
+  EXPECT_EQ(actual.labels.activation_bits, expected.labels.activation_bits);
+  EXPECT_EQ(actual.labels.discrepancy_metric, expected.labels.discrepancy_metric);
+  EXPECT_EQ(actual.labels.discrepancy_mode, expected.labels.discrepancy_mode);
+  EXPECT_EQ(actual.labels.float_seed, expected.labels.float_seed);
+  EXPECT_EQ(actual.labels.quant_seed, expected.labels.quant_seed);
   EXPECT_EQ(actual.labels.epochs, expected.labels.epochs);
   EXPECT_EQ(actual.labels.primary_metric, expected.labels.primary_metric);
   EXPECT_EQ(actual.labels.float_group, expected.labels.float_group);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -17,11 +18,12 @@ namespace {
 
 /// What sets a run apart in these tests.
 struct Setting {
-  int64_t seed = 0;
+  int64_t seed = 0;            ///< the float model's; every run here has fine-tune seed 0
   std::string method = "ptq";  ///< of the fine-tune: "qat" or "ptqat"
   double ratio = 0.5;
   std::string rule = "smallest";
   std::string task = "detection";
+  int64_t quant_seed = 0;  ///< the fine-tune's
 };
 
 /// A record of `stage` for `setting` with NDS = nds, mAP = nds / 2, labelled as the runner labels
@@ -43,9 +45,18 @@ RunRecord record(const Setting& setting, const std::string& stage, double nds,
   run.labels.float_group = setting.task + "-float";
   run.labels.calibrate_group = setting.task + "-calibrate";
   run.labels.fine_tune_group = setting.task + "-" + run.method + selection;
-  const std::string identity =
-      fmt::format("{}-{}-{}-{}", stage, run.labels.fine_tune_group, setting.seed, setting.task);
-  run.key = fmt::format("{:016x}", std::hash<std::string>{}(identity));
+  // Keys as the runner chains them: fine-tune -> calibration -> float model of the same seed.
+  const auto key_of = [&](const std::string& of_stage, const std::string& group) {
+    const int64_t quant_seed = of_stage == "fine_tune" ? setting.quant_seed : 0;
+    return fmt::format(
+        "{:016x}", std::hash<std::string>{}(fmt::format("{}-{}-{}-{}-{}", of_stage, group,
+                                                        setting.seed, setting.task, quant_seed)));
+  };
+  run.labels.float_seed = setting.seed;
+  run.labels.quant_seed = stage == "fine_tune" ? setting.quant_seed : 0;
+  run.key = key_of(stage, run.labels.fine_tune_group);
+  if (stage == "calibrate") run.parent_key = key_of("float_train", setting.task + "-float");
+  if (stage == "fine_tune") run.parent_key = key_of("calibrate", setting.task + "-ptq");
   run.metrics = {{"NDS", nds}, {"mAP", nds / 2}};
   run.trainable_parameters = trainable;
   run.wall_time_s = 10;
@@ -85,7 +96,7 @@ std::vector<RunRecord> sweep_runs() {
 TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   const std::vector<RunRecord> runs = sweep_runs();
   const std::vector<ReportTable> tables = report_tables(runs);
-  ASSERT_EQ(tables.size(), 2u);  // one comparison, one ablation
+  ASSERT_EQ(tables.size(), 3u);  // one comparison, the claims, one ablation
   const ReportTable& comparison = tables[0];
   EXPECT_EQ(comparison.header[4], "NDS");
   EXPECT_EQ(comparison.header[6], "Δ NDS vs QAT");
@@ -97,10 +108,13 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   EXPECT_EQ(float_row[4].stat.count, 2u);
   EXPECT_EQ(comparison.rows[1][0].text, "PTQ");
   EXPECT_EQ(comparison.rows[1][1].text, "W8A8");
-  EXPECT_EQ(comparison.rows[1][6].text, "-0.0800");  // 0.31 - 0.39
+  // Paired by float model: 0.30 - 0.38 and 0.32 - 0.40.
+  EXPECT_NEAR(comparison.rows[1][6].paired.differences.mean, -0.08, 1e-12);
+  EXPECT_EQ(comparison.rows[1][6].paired.differences.count, 2u);
   EXPECT_EQ(comparison.rows[2][0].text, "full QAT");
   EXPECT_EQ(comparison.rows[4][3].text, "smallest");
-  EXPECT_EQ(comparison.rows[4][6].text, "-0.0200");
+  EXPECT_NEAR(comparison.rows[4][6].paired.differences.mean, -0.02, 1e-12);
+  EXPECT_EQ(comparison.rows[3][6].paired.differences.count, 1u);  // largest: one seed
   EXPECT_EQ(comparison.rows[4][7].stat.mean, 500);
   EXPECT_EQ(comparison.header[8], "train s");  // fine-tune time without evaluation
   EXPECT_EQ(comparison.rows[4][8].stat.mean, 8);
@@ -108,13 +122,66 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   EXPECT_EQ(comparison.rows[3][3].text, "largest");
   EXPECT_EQ(comparison.rows[3].back().text, "1");
 
-  const ReportTable& ablation = tables[1];
+  const ReportTable& ablation = tables[2];
   EXPECT_EQ(ablation.header, (std::vector<std::string>{"freeze ratio", "largest", "smallest"}));
   ASSERT_EQ(ablation.rows.size(), 3u);  // 0 (QAT), 0.5, 1 (PTQ)
   EXPECT_NEAR(ablation.rows[0][2].stat.mean, 0.39, 1e-12);
   EXPECT_NEAR(ablation.rows[1][1].stat.mean, 0.33, 1e-12);
   EXPECT_NEAR(ablation.rows[1][2].stat.mean, 0.37, 1e-12);
   EXPECT_NEAR(ablation.rows[2][1].stat.mean, 0.31, 1e-12);
+}
+
+TEST(Report, ClaimsGiveThePairedEffectItsIntervalAndAVerdict) {
+  // One float model, three fine-tune seeds of QAT and PTQAT 0.5 (smallest, largest).
+  std::vector<RunRecord> runs = {record(with(0, "ptq"), "float_train", 0.40, 1000),
+                                 record(with(0, "ptq"), "calibrate", 0.30)};
+  const std::vector<double> qat = {0.380, 0.384, 0.382};
+  const std::vector<double> smallest = {0.385, 0.389, 0.386};
+  const std::vector<double> largest = {0.370, 0.390, 0.375};
+  for (int64_t seed = 0; seed < 3; ++seed) {
+    const auto fine_tune = [&](const std::string& method, const std::string& rule, double nds,
+                               int64_t trainable) {
+      Setting setting = with(0, method, 0.5, rule);
+      setting.quant_seed = seed;
+      runs.push_back(record(setting, "fine_tune", nds, trainable));
+    };
+    fine_tune("qat", "smallest", qat[seed], 1000);
+    fine_tune("ptqat", "smallest", smallest[seed], 500);
+    fine_tune("ptqat", "largest", largest[seed], 500);
+  }
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_GE(tables.size(), 2u);
+  const ReportTable& claims = tables[1];
+  ASSERT_EQ(claims.kind, ReportTable::Kind::kClaims);
+  ASSERT_EQ(claims.rows.size(), 5u);  // >= QAT, > largest, weights, time, memory
+  const auto row = [&](size_t i) { return claims.rows[i]; };
+  EXPECT_EQ(row(0)[0].text, "PTQAT(0.5, smallest) >= full QAT on NDS");
+  // d = 0.005, 0.005, 0.004: mean 0.004667, sd 0.000577, t(0.975, 2) = 4.3027.
+  const PairedStats versus_qat = row(0)[3].paired;
+  EXPECT_NEAR(versus_qat.differences.mean, 0.0046667, 1e-6);
+  EXPECT_NEAR(versus_qat.high - versus_qat.differences.mean, 4.3027 * 0.00057735 / std::sqrt(3.0),
+              1e-6);
+  EXPECT_EQ(row(0)[4].text, "3");
+  EXPECT_EQ(row(0)[5].text, "supported");
+  // d = 0.015, -0.001, 0.011: the interval spans 0.
+  EXPECT_EQ(row(1)[0].text, "PTQAT(0.5, smallest) > PTQAT(0.5, largest) on NDS");
+  EXPECT_EQ(row(1)[5].text, "inconclusive (the interval spans 0)");
+  EXPECT_EQ(row(2)[0].text, "PTQAT(0.5, smallest) trains fewer weights than full QAT");
+  EXPECT_EQ(row(2)[3].paired.differences.mean, -500);
+  EXPECT_EQ(row(2)[5].text, "supported");
+  // One float seed: whether PTQ loses more than the float seed spread is unknown.
+  EXPECT_NE(row(0)[6].text.find("flagged: one float seed"), std::string::npos) << row(0)[6].text;
+  const std::string markdown = render_report(tables, ReportFormat::kMarkdown);
+  EXPECT_NE(markdown.find("| PTQAT(0.5, smallest) >= full QAT on NDS | detection | W8A8 | "
+                          "+0.0047 [+0.0032, +0.0061] (3) | 3 | supported |"),
+            std::string::npos)
+      << markdown;
+
+  // A worse PTQAT is contradicted, not tuned away.
+  for (RunRecord& run : runs) {
+    if (run.method == "ptqat" && run.labels.rule == "smallest") run.metrics["NDS"] -= 0.01;
+  }
+  EXPECT_EQ(report_tables(runs)[1].rows[0][5].text, "contradicted");
 }
 
 TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
@@ -125,8 +192,8 @@ TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
     run.frozen_overlap = {{"isolated_nmse", 1.0}, {"isolated_mse", second_seed ? 0.5 : 0.25}};
   }
   const std::vector<ReportTable> tables = report_tables(runs);
-  ASSERT_EQ(tables.size(), 3u);  // comparison, ablation, overlap
-  const ReportTable& overlap = tables[2];
+  ASSERT_EQ(tables.size(), 4u);  // comparison, claims, ablation, overlap
+  const ReportTable& overlap = tables[3];
   EXPECT_EQ(overlap.kind, ReportTable::Kind::kOverlap);
   EXPECT_EQ(overlap.header,
             (std::vector<std::string>{"freeze ratio", "rule", "isolated_mse", "isolated_nmse"}));
@@ -136,7 +203,8 @@ TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
   EXPECT_EQ(overlap.rows[1][2].stat.count, 2u);
   EXPECT_EQ(overlap.rows[0][3].stat.mean, 1.0);
   const std::string markdown = render_report(tables, ReportFormat::kMarkdown);
-  EXPECT_NE(markdown.find("| 0.5 | smallest | 0.38 ± 0.18 | 1.00 ± 0.00 |"), std::string::npos)
+  EXPECT_NE(markdown.find("| 0.5 | smallest | 0.38 ± 0.18 (2) | 1.00 ± 0.00 (2) |"),
+            std::string::npos)
       << markdown;
 }
 
@@ -155,7 +223,7 @@ TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
     runs.push_back(run);
   }
   const std::vector<ReportTable> tables = report_tables(runs);
-  ASSERT_EQ(tables.size(), 4u);  // per task one comparison and one ablation
+  ASSERT_EQ(tables.size(), 5u);  // per task one comparison and one ablation; the claims
   const auto table_of = [&](const std::string& task) {
     for (const ReportTable& table : tables) {
       if (table.kind == ReportTable::Kind::kComparison && table.title.rfind(task, 0) == 0) {
@@ -169,7 +237,7 @@ TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
   EXPECT_EQ(seg.header[4], "mIoU");
   EXPECT_EQ(seg.header[5], "Δ mIoU vs QAT");
   ASSERT_EQ(seg.rows.size(), 4u);
-  EXPECT_EQ(seg.rows[3][5].text, "+0.0200");
+  EXPECT_NEAR(seg.rows[3][5].paired.differences.mean, 0.02, 1e-12);
   const ReportTable det = table_of("detection");
   EXPECT_EQ(det.header[4], "NDS");
   EXPECT_EQ(det.header[5], "mAP");
@@ -194,21 +262,28 @@ TEST(Report, RunsOnAGpuShowTheirPeakGpuMemory) {
 TEST(Report, RendersMarkdownLatexAndCsv) {
   const std::vector<ReportTable> tables = report_tables(sweep_runs());
   const std::string md = render_report(tables, ReportFormat::kMarkdown);
-  EXPECT_NE(md.find("| float | - | - | - | 0.4100 ± 0.0141 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | smallest | 0.3700 ± 0.0141 | 0.1850 ± 0.0071 | "
-                    "-0.0200 | 500 ± 0 | 8.0 ± 0.0 | 10.0 ± 0.0 | 512 ± 0 | 2 |"),
+  EXPECT_NE(md.find("| float | - | - | - | 0.4100 ± 0.0141 (2) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | smallest | 0.3700 ± 0.0141 (2) | 0.1850 ± 0.0071 (2) | "
+                    "-0.0200 [-0.0200, -0.0200] (2) | 500 ± 0 (2) | 8.0 ± 0.0 (2) | "
+                    "10.0 ± 0.0 (2) | 512 ± 0 (2) | 2 |"),
             std::string::npos)
       << md;
+  EXPECT_NE(md.find("| PTQAT | W8A8 | 0.5 | largest | 0.3300 (1) |"), std::string::npos) << md;
   const std::string latex = render_report(tables, ReportFormat::kLatex);
   EXPECT_NE(latex.find("$\\Delta$ NDS vs QAT"), std::string::npos) << latex;
   EXPECT_NE(latex.find("0.4100 $\\pm$ 0.0141"), std::string::npos) << latex;
   EXPECT_NE(latex.find("\\bottomrule"), std::string::npos);
   const std::string csv = render_report(tables, ReportFormat::kCsv);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "table,method,bits,freeze,rule,NDS,NDS std,mAP,mAP std,Δ NDS vs QAT,trainable params,"
-            "trainable params std,train s,train s std,wall s,wall s std,peak MiB,peak MiB std,"
-            "seeds");
-  EXPECT_NE(csv.find(",float,-,-,-,0.41,0.0141421,0.205,"), std::string::npos) << csv;
+            "table,method,bits,freeze,rule,NDS,NDS std,NDS n,mAP,mAP std,mAP n,Δ NDS vs QAT,"
+            "Δ NDS vs QAT low,Δ NDS vs QAT high,Δ NDS vs QAT n,trainable params,"
+            "trainable params std,trainable params n,train s,train s std,train s n,wall s,"
+            "wall s std,wall s n,peak MiB,peak MiB std,peak MiB n,seeds");
+  EXPECT_NE(csv.find(",float,-,-,-,0.41,0.0141421,2,0.205,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",PTQAT,W8A8,0.5,smallest,0.37,0.0141421,2,0.185,0.00707107,2,-0.02,-0.02,"
+                     "-0.02,2,"),
+            std::string::npos)
+      << csv;
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 6);  // header + 5 rows, no ablation
   EXPECT_THROW(parse_report_format("html"), ConfigError);
 }

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/hdf5.h"
+#include "results/results_listing.h"
 #include "results/results_store.h"
 #include "results/run_group.h"
 #include "tests/results/example_records.h"
@@ -109,31 +110,50 @@ TEST(ResultsStore, UtcTimestampIsIso8601) {
   EXPECT_EQ(now[19], 'Z');
 }
 
-/// The ```python block of docs/results.md.
-std::string documented_python_example() {
+/// The `index`-th ```python block of docs/results.md (0: pandas, 1: the short h5py reader,
+/// 2: the full one).
+std::string documented_python_example(size_t index) {
   std::ifstream in(std::string(PTQAT_SOURCE_DIR) + "/docs/results.md");
   std::stringstream text;
   text << in.rdbuf();
   const std::string doc = text.str();
   const std::string open = "```python\n";
-  const size_t begin = doc.find(open);
-  EXPECT_NE(begin, std::string::npos) << "docs/results.md has no ```python block";
+  size_t begin = doc.find(open);
+  for (size_t i = 0; i < index && begin != std::string::npos; ++i) {
+    begin = doc.find(open, begin + open.size());
+  }
+  EXPECT_NE(begin, std::string::npos) << "docs/results.md has no ```python block " << index;
   if (begin == std::string::npos) return "";
   const size_t end = doc.find("```", begin + open.size());
   return doc.substr(begin + open.size(), end - begin - open.size());
 }
 
-/// A Python that can import h5py: Debian's (scripts/install_deps.sh installs python3-h5py),
-/// else whatever python3 is first on PATH (it may be a pyenv one without h5py); "" if none.
-std::string python_with_h5py() {
+/// Runs the `index`-th Python example of docs/results.md on `input`: its exit status and output.
+std::pair<int, std::string> run_documented_example(const std::string& python, size_t index,
+                                                   const std::string& input,
+                                                   const testing::TempDir& dir) {
+  const std::string script = dir.file("example.py");
+  testing::write_text(script, documented_python_example(index));
+  const std::string output = dir.file("output.txt");
+  const int status =
+      std::system((python + " " + script + " " + input + " >" + output + " 2>&1").c_str());
+  return {status, ptqat::testing::read_bytes(output)};
+}
+
+/// A Python that can import `module`: Debian's (scripts/install_deps.sh installs python3-h5py
+/// and python3-pandas), else whatever python3 is first on PATH (it may be a pyenv one without
+/// them); "" if none.
+std::string python_with_module(const std::string& module) {
   for (const std::string python : {"/usr/bin/python3", "python3"}) {
-    if (std::system((python + " -c 'import h5py' >/dev/null 2>&1").c_str()) == 0) return python;
+    if (std::system((python + " -c 'import " + module + "' >/dev/null 2>&1").c_str()) == 0) {
+      return python;
+    }
   }
   return "";
 }
 
 TEST(ResultsStore, TheDocumentedH5pyExampleReadsAConsolidatedFile) {
-  const std::string python = python_with_h5py();
+  const std::string python = python_with_module("h5py");
   if (python.empty()) {
     GTEST_SKIP() << "python3 with h5py is not installed (Debian: apt-get install python3-h5py)";
   }
@@ -155,17 +175,10 @@ TEST(ResultsStore, TheDocumentedH5pyExampleReadsAConsolidatedFile) {
   store.write(float_record());
   store.consolidate(dir.file("results.h5"));
 
-  testing::write_text(dir.path() / "read_results.py", documented_python_example());
-  const std::string output = dir.file("output.txt");
-  const std::string command = python + " " + dir.file("read_results.py") + " " +
-                              dir.file("results.h5") + " >" + output + " 2>&1";
-  const int status = std::system(command.c_str());
-  std::ifstream in(output);
-  std::stringstream printed;
-  printed << in.rdbuf();
-  ASSERT_EQ(status, 0) << printed.str();
+  const auto [status, printed] = run_documented_example(python, 2, dir.file("results.h5"), dir);
+  ASSERT_EQ(status, 0) << printed;
   // Values by hand from the records above; runs in key order (0123..., 1111..., fedc...).
-  EXPECT_EQ(printed.str(),
+  EXPECT_EQ(printed,
             "format: ptqat-results/1\n"
             "run 0123456789abcdef0123456789abcdef: stage=float_train task=detection "
             "method=float parent=-\n"
@@ -192,5 +205,64 @@ TEST(ResultsStore, TheDocumentedH5pyExampleReadsAConsolidatedFile) {
             "  history loss: 3 points, last 0.5000 at step 300\n"
             "  history val_nds: 2 points, last 0.5000 at step 2\n");
 }
+
+TEST(ResultsStore, TheShortH5pyReaderPrintsTheFlatColumns) {
+  const std::string python = python_with_module("h5py");
+  if (python.empty()) GTEST_SKIP() << "python3 with h5py is not installed (python3-h5py)";
+  testing::TempDir dir;
+  ResultsStore store(dir.path().string());
+  store.write(evaluate_record());
+  store.consolidate(dir.file("results.h5"));
+  const auto [status, printed] = run_documented_example(python, 1, dir.file("results.h5"), dir);
+  ASSERT_EQ(status, 0) << printed;
+  EXPECT_EQ(printed,
+            "fedcba98 evaluate PTQAT 0.375 random(3) W4A8 seeds 11/3 loss=-1.5000 map=0.3750 "
+            "nds=0.5125\n");
+}
+
+TEST(ResultsStore, ExportWritesOneCsvRowPerRunThatPandasReadsBack) {
+  testing::TempDir dir;
+  ResultsStore store(dir.path().string());
+  store.write(float_record());
+  RunRecord qat = evaluate_record();
+  qat.labels.label = "QAT";
+  qat.metrics = {{"NDS", 0.25}};
+  store.write(qat);
+  RunRecord ptqat = evaluate_record();
+  ptqat.key = kCalibrateKey;
+  ptqat.metrics = {{"NDS", 0.5}, {"mAP", 0.125}};
+  store.write(ptqat);
+  store.consolidate(dir.file("results.h5"));
+  const std::string csv = results_csv(read_results(dir.file("results.h5")));
+  std::istringstream lines(csv);
+  std::string header;
+  std::getline(lines, header);
+  EXPECT_EQ(header,
+            "key,parent_key,stage,task,model,method,weight_bits,activation_bits,freeze_ratio,rule,"
+            "discrepancy_metric,discrepancy_mode,quant_seed,float_seed,label,NDS,loss,mAP,wall_s,"
+            "train_s,attempts,peak_bytes,peak_device_bytes,trainable_params,finished_at");
+  std::string first;
+  std::getline(lines, first);  // the float record: key order
+  EXPECT_EQ(first.rfind(kFloatKey + ",,float_train,detection,,float,0,0,0,,,,0,0,,,0.75,,", 0), 0u)
+      << first;
+  std::string second;
+  std::getline(lines, second);
+  EXPECT_NE(second.find(",\"detection, transformer encoder\",ptqat,4,8,0.375,random(3),cosine,"
+                        "cumulative,3,11,PTQAT 0.375 random(3),0.5,,0.125,"),
+            std::string::npos)
+      << second;
+
+  const std::string python = python_with_module("pandas");
+  if (python.empty()) GTEST_SKIP() << "python3 with pandas is not installed (python3-pandas)";
+  testing::write_text(dir.path() / "runs.csv", csv);
+  const auto [status, printed] = run_documented_example(python, 0, dir.file("runs.csv"), dir);
+  ASSERT_EQ(status, 0) << printed;
+  // Grouped by label and bits: the mean NDS of each, from the very recorded values.
+  EXPECT_NE(printed.find("PTQAT 0.375 random(3) 4"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("0.50"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("QAT"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("0.25"), std::string::npos) << printed;
+}
+
 }  // namespace
 }  // namespace ptqat::results

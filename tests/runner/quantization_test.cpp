@@ -291,6 +291,24 @@ TEST_F(QuantizePipeline, EvalRefusesACheckpointWithAForeignStageKeyOrNonFiniteWe
   EXPECT_NE(nan_eval.output.find("NaN or infinite"), std::string::npos) << nan_eval.output;
 }
 
+TEST_F(QuantizePipeline, AFineTuneSeedSharesTheFloatModelAndCalibrationAndChangesTheFineTune) {
+  ASSERT_EQ(quantize("--method qat").exit_code, 0);
+  const testing::CliRun seeded = quantize("--method qat --set quant.seed=1");
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
+  EXPECT_NE(seeded.output.find("recorded, reusing"), std::string::npos) << seeded.output;
+  EXPECT_NE(seeded.output.find("finetune epoch"), std::string::npos) << seeded.output;
+  const results::RunRecord zero = record(stage_keys(config({"quant.method=qat"})).fine_tune);
+  const results::RunRecord one =
+      record(stage_keys(config({"quant.method=qat", "quant.seed=1"})).fine_tune);
+  EXPECT_EQ(one.parent_key, zero.parent_key);  // one calibration, one float model
+  EXPECT_EQ(one.labels.quant_seed, 1);
+  EXPECT_EQ(zero.labels.quant_seed, 0);
+  EXPECT_EQ(one.labels.float_seed, zero.labels.float_seed);
+  EXPECT_EQ(one.labels.fine_tune_group, zero.labels.fine_tune_group);  // one report row
+  // Another data order: the loss curves differ.
+  EXPECT_NE(one.history.at("loss").values, zero.history.at("loss").values);
+}
+
 TEST_F(QuantizePipeline, AFullDiskIsOneLineAndLosesNoRecord) {
   // Under a file-size limit (a full disk): ptqat's writes fail with EFBIG as with ENOSPC.
   ASSERT_EQ(quantize("--method ptq").exit_code, 0);

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "results/results_store.h"
 #include "tests/runner/cli_run.h"
@@ -78,6 +81,77 @@ TEST_F(SweepCommand, RunsEachSharedStageOnceAndARerunSkipsEverything) {
   EXPECT_NE(second.output.find("results merge"), std::string::npos) << second.output;
   EXPECT_EQ(ptqat::testing::read_bytes(shared), before);
   EXPECT_FALSE(std::filesystem::exists(dir_.file("other/checkpoints")));
+}
+
+/// The rows of a CSV without quoted fields, split at commas; the header row first.
+std::vector<std::vector<std::string>> csv_rows(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(csv);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.find('"'), std::string::npos) << line;
+    std::vector<std::string> fields;
+    std::istringstream parts(line + ",");
+    for (std::string field; std::getline(parts, field, ',');) fields.push_back(field);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+/// The column of `name` in `header`.
+size_t column(const std::vector<std::string>& header, const std::string& name) {
+  const auto found = std::find(header.begin(), header.end(), name);
+  EXPECT_NE(found, header.end()) << name;
+  return static_cast<size_t>(found - header.begin());
+}
+
+TEST_F(SweepCommand, FineTuneSeedsGivePairedDeltasThatTheCsvExportReproduces) {
+  ptqat::testing::write_text(dir_.path() / "seeds.toml",
+                             "base = \"" + std::string(PTQAT_SOURCE_DIR) +
+                                 "/configs/detection/tiny.toml\"\n[grid]\n"
+                                 "\"quant.method\" = [\"qat\", \"ptqat\"]\n"
+                                 "\"quant.rule\" = [\"smallest\", \"largest\"]\n"
+                                 "\"quant.seed\" = [0, 1, 2]\n");
+  const testing::CliRun sweep = testing::ptqat(sweep_args("seeds", dir_.file("seeds.toml")));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  // One float model and one calibration serve the three fine-tune seeds.
+  EXPECT_NE(sweep.output.find("ran 11 stages"), std::string::npos) << sweep.output;
+  const std::string results = dir_.file("seeds/results.h5");
+
+  const testing::CliRun exported =
+      testing::ptqat("results export " + results + " --csv " + dir_.file("runs.csv"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const auto runs = csv_rows(ptqat::testing::read_bytes(dir_.file("runs.csv")));
+  std::map<std::string, std::map<std::string, double>> nds;  // label -> quant_seed -> NDS
+  for (size_t i = 1; i < runs.size(); ++i) {
+    const auto& run = runs[i];
+    if (run[column(runs[0], "stage")] != "fine_tune") continue;
+    nds[run[column(runs[0], "label")]][run[column(runs[0], "quant_seed")]] =
+        std::stod(run[column(runs[0], "NDS")]);
+  }
+  ASSERT_EQ(nds["QAT"].size(), 3u);
+  ASSERT_EQ(nds["PTQAT 0.5 smallest"].size(), 3u);
+  double sum = 0;
+  for (const auto& [seed, value] : nds["PTQAT 0.5 smallest"]) sum += value - nds["QAT"].at(seed);
+
+  const testing::CliRun report = testing::ptqat("report " + results + " --format csv", false);
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  const auto table = csv_rows(report.output);
+  bool found = false;
+  for (size_t i = 1; i < table.size(); ++i) {
+    const auto& row = table[i];
+    if (row[column(table[0], "method")] != "PTQAT" || row[column(table[0], "rule")] != "smallest")
+      continue;
+    found = true;
+    EXPECT_NEAR(std::stod(row[column(table[0], "Δ NDS vs QAT")]), sum / 3, 1e-6);
+    EXPECT_EQ(row[column(table[0], "Δ NDS vs QAT n")], "3");
+    EXPECT_FALSE(row[column(table[0], "Δ NDS vs QAT low")].empty());
+  }
+  EXPECT_TRUE(found) << report.output;
+  const testing::CliRun markdown = testing::ptqat("report " + results, false);
+  ASSERT_EQ(markdown.exit_code, 0) << markdown.output;
+  EXPECT_NE(markdown.output.find("### Claims"), std::string::npos) << markdown.output;
+  EXPECT_NE(markdown.output.find("PTQAT(0.5, smallest) >= full QAT on NDS"), std::string::npos)
+      << markdown.output;
 }
 
 TEST_F(SweepCommand, TwoGroupsOfOneRankShareTheWorkAndMatchOneProcess) {
