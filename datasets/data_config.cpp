@@ -15,6 +15,9 @@ void DataConfig::visit(core::ConfigVisitor& v) {
              Stage::kFloatTrain},
             train_split);
     v.field({"eval_split", "split evaluated after training", Stage::kEvaluate}, eval_split);
+    v.field({"select_split", "held-out split that select = best picks checkpoints on",
+             Stage::kFloatTrain},
+            select_split);
     v.field({"nsweeps", "LiDAR sweeps per sample, keyframe included (nuScenes usage: 10)",
              Stage::kFloatTrain},
             nsweeps, core::IntRange{1, 30});

@@ -13,6 +13,9 @@ struct DataConfig {
   std::string version = "v1.0-mini";
   std::string train_split = "mini_train";
   std::string eval_split = "mini_val";
+  /// The held-out split `select = "best"` picks checkpoints on; never eval_split, the reported
+  /// one. Empty: none (every stage keeps its last epoch).
+  std::string select_split;
   int64_t nsweeps = 10;
   bool lidarseg = false;
   bool occupancy = false;

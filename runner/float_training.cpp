@@ -41,18 +41,18 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   stage.resume = !recorded;
   std::map<std::string, results::MetricHistory> history;
   const TrainingOutcome outcome = train_stage(context, *model, stage, history, out);
-  const tasks::TaskMetrics& best = outcome.best;
+  const tasks::TaskMetrics& kept = outcome.kept;
 
   results::RunRecord record =
-      run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, best);
+      run.record(config, key, "", core::Stage::kFloatTrain, "float", *model, kept);
   record.train_time_s = outcome.train_time_s;
   record.wall_time_s += outcome.earlier_wall_time_s;  // resumed: the attempts before it too
   record.attempts = outcome.attempts;
   record.history = std::move(history);
   publish(context, record, paths.checkpoint);
-  out << fmt::format("float model {} (best checkpoint): {}\ncheckpoint: {}\n", key,
-                     tasks::summary_line(best), stage.paths.checkpoint);
-  return best;
+  out << fmt::format("float model {} (kept checkpoint): {}\ncheckpoint: {}\n", key,
+                     tasks::summary_line(kept), stage.paths.checkpoint);
+  return kept;
 }
 
 }  // namespace ptqat::runner

@@ -113,11 +113,11 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   stage.resume = !store.contains(keys.fine_tune);
   std::map<std::string, results::MetricHistory> history;
   const TrainingOutcome outcome = train_stage(context, model, stage, history, out);
-  const tasks::TaskMetrics& best = outcome.best;
+  const tasks::TaskMetrics& kept = outcome.kept;
 
   results::RunRecord record =
       run.record(config, keys.fine_tune, keys.calibrate, core::Stage::kFineTune,
-                 quant::method_name(quant.method), model, best);
+                 quant::method_name(quant.method), model, kept);
   record.trainable_parameters = trainable;
   record.layers = layer_rows(table);
   if (quant.method == quant::QuantMethod::kPtqat) {
@@ -131,8 +131,8 @@ tasks::TaskMetrics run_fine_tune_stage(const StageContext& context, torch::nn::M
   publish(context, record, stage.paths.checkpoint);
   out << fmt::format("fine-tune {} ({}, {} of {} layers frozen, {} trainable parameters): {}\n",
                      keys.fine_tune, quant::method_name(quant.method), selection.frozen_layers,
-                     layers.size(), trainable, tasks::summary_line(best));
-  return best;
+                     layers.size(), trainable, tasks::summary_line(kept));
+  return kept;
 }
 
 }  // namespace

@@ -46,6 +46,17 @@ RunConfig validated_run_config(core::ConfigDocument document,
   config.quant.validate();
   validate(config.train);
   validate(config.finetune);
+  // No model is chosen on the split that is reported.
+  for (const auto& [section, settings] :
+       {std::pair<const char*, const OptimizerConfig*>{"train", &config.train},
+        std::pair<const char*, const OptimizerConfig*>{"finetune", &config.finetune}}) {
+    PTQAT_CHECK(settings->select != "best" || (!config.data.select_split.empty() &&
+                                               config.data.select_split != config.data.eval_split),
+                ConfigError,
+                "{}.select = \"best\": picks the checkpoint on data.select_split, which must name "
+                "a held-out split other than data.eval_split ('{}', the reported one); got '{}'",
+                section, config.data.eval_split, config.data.select_split);
+  }
   return config;
 }
 

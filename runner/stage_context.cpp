@@ -9,15 +9,15 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "core/stage_key.h"
-#include "datasets/nuscenes/categories.h"
 #include "datasets/class_balanced_sampling.h"
 #include "datasets/loader.h"
+#include "datasets/nuscenes/categories.h"
 #include "distributed/mpi_communicator.h"
 #ifdef PTQAT_WITH_NCCL
 #include "distributed/nccl_collective.h"
 #endif
-#include "quant/selection.h"
 #include "distributed/job_group.h"
+#include "quant/selection.h"
 
 namespace ptqat::runner {
 
@@ -25,8 +25,8 @@ StageContext::StageContext(RunConfig config, bool with_train_split, core::Collec
     : config_(std::move(config)),
       group_(group),
       device_(core::resolve_device(config_.runtime.device, distributed::job_local_rank())),
-      index_(std::make_shared<const datasets::NuScenes>(config_.data.dataroot,
-                                                        config_.data.version)),
+      index_(
+          std::make_shared<const datasets::NuScenes>(config_.data.dataroot, config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
       task_(make_task(config_, index_)) {
   core::apply_thread_setting(config_.runtime.threads);
@@ -37,11 +37,17 @@ StageContext::StageContext(RunConfig config, bool with_train_split, core::Collec
   if (with_train_split && config_.data.cbgs) {
     const std::vector<datasets::Row> rows = index_->split_samples(config_.data.train_split);
     train_set_.emplace(index_, config_.data.train_split, config_.data,
-                       datasets::class_balanced_rows(rows, datasets::sample_detection_classes(*index_, rows),
-                                                     datasets::kNumDetectionClasses,
-                                                     static_cast<uint64_t>(config_.seed)));
+                       datasets::class_balanced_rows(
+                           rows, datasets::sample_detection_classes(*index_, rows),
+                           datasets::kNumDetectionClasses, static_cast<uint64_t>(config_.seed)));
   } else if (with_train_split) {
     train_set_.emplace(index_, config_.data.train_split, config_.data);
+  }
+  if (with_train_split && !config_.data.select_split.empty()) {
+    select_set_.emplace(index_, config_.data.select_split, config_.data);
+    RunConfig selection = config_;
+    selection.data.eval_split = config_.data.select_split;
+    select_task_ = make_task(selection, index_);
   }
 }
 
@@ -89,7 +95,8 @@ core::Collective& StageContext::tensor_group() const {
   if (!nccl_group_) {
 #ifdef PTQAT_WITH_NCCL
     auto* mpi = dynamic_cast<distributed::MpiCommunicator*>(&group_);
-    PTQAT_ASSERT(mpi != nullptr, "a group of {} ranks that is not an MPI communicator", group_.world_size());
+    PTQAT_ASSERT(mpi != nullptr, "a group of {} ranks that is not an MPI communicator",
+                 group_.world_size());
     nccl_group_ = std::make_unique<distributed::NcclCollective>(*mpi, device_.index());
 #else
     PTQAT_FAIL(DistError,
@@ -105,30 +112,42 @@ datasets::Batch StageContext::first_eval_batch() const {
   datasets::Loader loader = plain_loader(eval_set_, config_, false);
   loader.start_epoch(0);
   auto batch = loader.next();
-  PTQAT_CHECK(batch.has_value(), DataError, "{}: split '{}' has no samples",
-              config_.data.dataroot, config_.data.eval_split);
+  PTQAT_CHECK(batch.has_value(), DataError, "{}: split '{}' has no samples", config_.data.dataroot,
+              config_.data.eval_split);
   return batch->to(device_);
 }
 
 tasks::TaskMetrics StageContext::evaluate(torch::nn::Module& model,
                                           const tasks::PredictionExport& output) const {
+  return evaluate_on(eval_set_, *task_, model, output);
+}
+
+tasks::TaskMetrics StageContext::evaluate_for_selection(torch::nn::Module& model) const {
+  PTQAT_ASSERT(select_set_.has_value(), "no data.select_split to select on");
+  return evaluate_on(*select_set_, *select_task_, model, {});
+}
+
+tasks::TaskMetrics StageContext::evaluate_on(const datasets::NuScenesDataset& set,
+                                             const tasks::Task& task, torch::nn::Module& model,
+                                             const tasks::PredictionExport& output) const {
   // Sharded: each rank runs its shard, the predictions are gathered, and every rank computes
-  // the metric on all of them (training decides on the best checkpoint on every rank alike).
-  datasets::Loader loader = plain_loader(eval_set_, config_, false, group_.rank(), group_.world_size());
+  // the metric on all of them (training decides on the kept checkpoint on every rank alike).
+  datasets::Loader loader = plain_loader(set, config_, false, group_.rank(), group_.world_size());
   loader.pin_memory(device_.is_cuda());
   loader.start_epoch(0);
   const bool was_training = model.is_training();
   model.eval();
-  auto evaluation = task_->begin_evaluation();
+  auto evaluation = task.begin_evaluation();
   {
     torch::NoGradGuard no_grad;
     // Drops the padding. The copy overlaps the previous batch's kernels (pinned by the loader).
-    while (auto batch = loader.next()) evaluation->add(model, batch->to(device_, /*non_blocking=*/true));
+    while (auto batch = loader.next())
+      evaluation->add(model, batch->to(device_, /*non_blocking=*/true));
   }
   model.train(was_training);
   if (group_.world_size() > 1) {
     const std::vector<std::string> parts = group_.all_gather_bytes(evaluation->serialize());
-    evaluation = task_->begin_evaluation();
+    evaluation = task.begin_evaluation();
     for (const std::string& part : parts) evaluation->merge(part);
   }
   return evaluation->finish(writes() ? output : tasks::PredictionExport{});

@@ -47,9 +47,9 @@ class StageContext {
   const datasets::NuScenesDataset& train_set() const;
   const datasets::NuScenesDataset& eval_set() const { return eval_set_; }
 
-  /// The first `count` batches (on device()) of an epoch-0 pass over the training split without augmentation
-  /// (shuffled when loader.shuffle is set): the calibration data. Fewer when the split is
-  /// smaller.
+  /// The first `count` batches (on device()) of an epoch-0 pass over the training split without
+  /// augmentation (shuffled when loader.shuffle is set): the calibration data. Fewer when the split
+  /// is smaller.
   std::vector<datasets::Batch> calibration_batches(int64_t count) const;
   /// The first batch of the evaluation split, on device() (for passes that need any real input).
   datasets::Batch first_eval_batch() const;
@@ -58,16 +58,27 @@ class StageContext {
   /// shuffling), sharded over the group's ranks with the predictions gathered, so every rank
   /// gets the metrics of the whole split; rank 0 writes the predictions where `output` says.
   /// The model's training flag is restored.
-  tasks::TaskMetrics evaluate(torch::nn::Module& model, const tasks::PredictionExport& output) const;
+  tasks::TaskMetrics evaluate(torch::nn::Module& model,
+                              const tasks::PredictionExport& output) const;
+  /// The same pass over data.select_split, the held-out split `select = "best"` chooses on
+  /// (opened with the training split). InternalError when the config names none.
+  tasks::TaskMetrics evaluate_for_selection(torch::nn::Module& model) const;
 
  private:
+  tasks::TaskMetrics evaluate_on(const datasets::NuScenesDataset& set, const tasks::Task& task,
+                                 torch::nn::Module& model,
+                                 const tasks::PredictionExport& output) const;
+
   RunConfig config_;
   core::Collective& group_;
   torch::Device device_;  ///< before the data: a missing GPU is reported before any reading
   std::shared_ptr<const datasets::NuScenes> index_;
   std::optional<datasets::NuScenesDataset> train_set_;
   datasets::NuScenesDataset eval_set_;
+  std::optional<datasets::NuScenesDataset> select_set_;
   std::unique_ptr<tasks::Task> task_;
+  /// The task scoring select_set_: a task's evaluation knows the ground truth of its eval split.
+  std::unique_ptr<tasks::Task> select_task_;
   mutable std::unique_ptr<core::Collective> nccl_group_;
 };
 

@@ -47,6 +47,9 @@ void OptimizerConfig::visit_fields(core::ConfigVisitor& v, core::Stage stage) {
           grad_clip_norm, RealRange{0.0, 1e9});
   v.field({"eval_every_epochs", "evaluate every this many epochs; 0 = after the last", stage},
           eval_every_epochs, IntRange{0, 100000});
+  v.choice(
+      {"select", "model kept: last epoch, or best on data.select_split (never eval_split)", stage},
+      select, {"last", "best"});
   v.field(
       {"ranks", "data-parallel ranks (global batch = batch_size x ranks); 0 = as launched", stage},
       ranks, IntRange{0, 1 << 20});

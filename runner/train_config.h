@@ -42,6 +42,10 @@ struct OptimizerConfig {
   double grad_clip_norm = 0.0;
   /// Evaluate every this many epochs; 0 = only after the last one.
   int64_t eval_every_epochs = 1;
+  /// Which model the stage keeps: "last" (the last epoch's; the periodic evaluations on
+  /// data.eval_split are a learning curve only), or "best" (the best of the periodic
+  /// evaluations on data.select_split, a held-out split that is never the reported one).
+  std::string select = "last";
   /// Deterministic algorithms (torch::globalContext().setDeterministicAlgorithms), slower.
   bool deterministic = false;
   /// Data-parallel ranks the stage trains on; 0 = as launched. The global batch is

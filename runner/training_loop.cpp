@@ -74,7 +74,6 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
   outcome.train_time_s = earlier_train_time_s;
   outcome.earlier_wall_time_s = earlier_wall_time_s;
   outcome.attempts = state.attempts;
-  tasks::TaskMetrics& best = outcome.best;
   // The state a checkpoint written now stores: the attempts' history and costs so far.
   const auto with_attempts = [&](TrainingState checkpoint_state) {
     checkpoint_state.history.clear();
@@ -88,10 +87,13 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
     checkpoint_state.wall_time_s = earlier_wall_time_s + attempt_clock.seconds();
     return checkpoint_state;
   };
-  bool evaluated_best = false;
+  const bool keep_best = settings.select == "best";
   const auto evaluate_now = [&](int64_t epoch) {
     const int64_t every = settings.eval_every_epochs;
-    return epoch + 1 == settings.epochs || (every > 0 && (epoch + 1) % every == 0);
+    const bool last = epoch + 1 == settings.epochs;
+    // Keeping the last epoch, its evaluation is the final one below, of the kept checkpoint.
+    if (last) return keep_best;
+    return every > 0 && (epoch + 1) % every == 0;
   };
   for (int64_t epoch = state.epoch; epoch < settings.epochs; ++epoch) {
     loader.start_epoch(epoch);
@@ -143,35 +145,51 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
     progress.finish();
     state.epoch = epoch + 1;
     state.step_in_epoch = 0;
+    // Data parallel, each rank's BatchNorm statistics follow its own shard: rank 0's are the
+    // model (as DDP's broadcast_buffers), on every rank before a sharded evaluation, and in the
+    // checkpoint. Without this, each shard was evaluated with another model than the one kept.
+    if (group.world_size() > 1) distributed::broadcast_module(model, tensors);
     if (evaluate_now(epoch)) {
-      const tasks::TaskMetrics latest = context.evaluate(model, {});
-      out << fmt::format("{} epoch {}: {}\n", stage.name, epoch + 1, tasks::summary_line(latest))
+      const tasks::TaskMetrics latest =
+          keep_best ? context.evaluate_for_selection(model) : context.evaluate(model, {});
+      out << fmt::format("{} epoch {}{}: {}\n", stage.name, epoch + 1,
+                         keep_best ? " (selection split)" : "", tasks::summary_line(latest))
           << std::flush;
       const bool scored = latest.has_ground_truth;
       const double value = scored ? latest.scalars.at(latest.primary) : 0.0;
       if (scored) {
-        auto& values = history["val_" + latest.primary];
+        auto& values = history[(keep_best ? "select_" : "val_") + latest.primary];
         values.steps.push_back(state.global_step);
         values.values.push_back(value);
       }
-      // Best checkpoint by the primary metric; without ground truth the latest one.
-      if (!scored || std::isnan(state.best_metric) || value > state.best_metric) {
+      // The best on the selection split; without ground truth the latest.
+      if (keep_best && (!scored || std::isnan(state.best_metric) || value > state.best_metric)) {
         state.best_metric = scored ? value : state.best_metric;
-        best = latest;
-        evaluated_best = true;
         if (context.writes()) {
           save_checkpoint(paths.checkpoint, model, optimizer, with_attempts(state));
         }
       }
     }
+    const bool last_epoch = epoch + 1 == settings.epochs;
     if (context.writes()) {
+      if (last_epoch && !keep_best) {
+        save_checkpoint(paths.checkpoint, model, optimizer, with_attempts(state));
+      }
       save_checkpoint(paths.last_checkpoint, model, optimizer, with_attempts(state));
     }
     group.barrier();  // the checkpoints are complete before any rank may read them
   }
+  // The kept model, as its file holds it, evaluated as `ptqat eval` evaluates it.
   load_model_weights(paths.checkpoint, model);
-  // Resumed after the best evaluation: evaluate the best checkpoint again for the record.
-  if (!evaluated_best) best = context.evaluate(model, {});
+  outcome.kept = context.evaluate(model, {});
+  if (!keep_best && outcome.kept.has_ground_truth) {
+    auto& values = history["val_" + outcome.kept.primary];
+    values.steps.push_back(state.global_step);
+    values.values.push_back(outcome.kept.scalars.at(outcome.kept.primary));
+  }
+  out << fmt::format("{} kept {} checkpoint: {}\n", stage.name, keep_best ? "the best" : "the last",
+                     tasks::summary_line(outcome.kept))
+      << std::flush;
   return outcome;
 }
 

@@ -32,7 +32,7 @@ struct TrainingStage {
 
 /// What a training stage gives its record.
 struct TrainingOutcome {
-  tasks::TaskMetrics best;  ///< metrics of the best checkpoint
+  tasks::TaskMetrics kept;  ///< the kept checkpoint's metrics on the reported split
   /// Seconds in training steps (loading, forward, backward, optimizer) over every attempt,
   /// without evaluation and checkpoint writes: the fine-tuning cost the method compares.
   double train_time_s = 0;
@@ -46,10 +46,13 @@ struct TrainingOutcome {
 /// configured) for optimizer->epochs epochs, data-parallel over context.group() (rank 0's
 /// weights broadcast first, one shard per rank, gradients averaged in buckets; the "loss" history
 /// is rank 0's), resuming from paths.last_checkpoint when it exists.
-/// Evaluates every eval_every_epochs epochs and after the last; the best evaluation by the
-/// task's primary metric (or the latest, without ground truth) is saved to paths.checkpoint.
-/// Appends "loss" and "val_<primary>" to `history`, prints one line per evaluation to `out`, and
-/// returns the best checkpoint's metrics; `model` then holds the best checkpoint's weights.
+/// Keeps one model in paths.checkpoint, as optimizer->select says: the last epoch's, or the best
+/// by the task's primary metric of the evaluations every eval_every_epochs epochs on
+/// data.select_split (a held-out split, never the reported one). Then `model` holds the kept
+/// checkpoint's weights, reloaded from the file, and the outcome's metrics are that model's on
+/// data.eval_split, computed by StageContext::evaluate as `ptqat eval` does: one number per
+/// model. Appends "loss" and "val_<primary>" (or "select_<primary>") to `history` and prints one
+/// line per evaluation to `out`.
 TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& model,
                             const TrainingStage& stage,
                             std::map<std::string, results::MetricHistory>& history,

@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "results/results_store.h"
 #include "tests/runner/cli_run.h"
@@ -56,8 +55,11 @@ TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) 
   // Sharded evaluation: 2 ranks each run half of the split (8 validation samples, 3 batches of
   // 2 per rank with the last padded), gather the predictions, and report the metrics of one
   // process to the last digit.
+  // One number per model: what a record reports is what its checkpoint gives under `ptqat eval`,
+  // on one rank and on two. Each rank's BatchNorm statistics followed its own shard, and the
+  // in-training evaluation ran each shard on its own rank's model, not the saved one.
   for (const results::RunRecord& run : runs) {
-    if (run.stage != "fine_tune") continue;
+    if (run.stage == "calibrate") continue;
     const std::string eval = "eval --set runtime.threads=1 --checkpoint " +
                              dir.file("run/checkpoints/" + run.key + ".pt") + " --metrics-json ";
     ASSERT_EQ(testing::ptqat(eval + dir.file("one.json")).exit_code, 0);
@@ -67,8 +69,19 @@ TEST(DataParallelRun, TrainAndQuantizeShardEveryEpochOverTwoRanksAndReportOnce) 
     auto two = nlohmann::json::parse(std::ifstream(dir.file("two.json")));
     one["devkit"].erase("eval_time");  // the metric's own run time
     two["devkit"].erase("eval_time");
-    EXPECT_EQ(one, two);
-    EXPECT_GT(one.at("NDS").get<double>(), 0.0);
+    // The record (evaluated on the two training ranks) is what the kept checkpoint gives on two.
+    for (const char* metric : {"NDS", "mAP", "mATE"}) {
+      EXPECT_NEAR(two.at(metric).get<double>(), run.metrics.at(metric), 1e-9)
+          << run.stage << " " << metric;
+    }
+    if (run.stage == "fine_tune") {
+      EXPECT_EQ(one, two);
+    } else {
+      // One rank batches the samples differently (the two-rank shards pad their last batch), and
+      // the float model's box regressions round differently at 1e-7: the metrics agree to 1e-5,
+      // not bit for bit (docs/sweeps.md "One number per model").
+      EXPECT_NEAR(one.at("NDS").get<double>(), run.metrics.at("NDS"), 1e-5);
+    }
   }
 }
 

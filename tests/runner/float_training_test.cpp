@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "results/results_store.h"
+#include "runner/checkpoint.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
 #include "tests/runner/cli_run.h"
@@ -28,7 +29,9 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
                                 " --set output.dir=" + dir.file("run") + " --set runtime.threads=1";
   const testing::CliRun train = testing::ptqat(arguments);
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  EXPECT_NE(train.output.find("train epoch 2: "), std::string::npos) << train.output;
+  EXPECT_NE(train.output.find("train epoch 1: "), std::string::npos) << train.output;
+  EXPECT_NE(train.output.find("train kept the last checkpoint: "), std::string::npos)
+      << train.output;
 
   // The checkpoint is named by the float-training stage key, and the record holds the metric.
   RunConfig resolved = with_ranks(
@@ -48,6 +51,13 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_GT(runs[0].trainable_parameters, 0);
   // 2 epochs of 8 steps (16 synth_train samples, batch 2).
   EXPECT_EQ(runs[0].history.at("loss").values.size(), 16u);
+  // The kept model is the last epoch's, whatever the reported split said of the earlier one; the
+  // record holds that model's metric, the learning curve's last point.
+  const TrainingState kept = read_checkpoint_state(paths.checkpoint);
+  EXPECT_EQ(kept.epoch, 2);
+  EXPECT_EQ(kept.global_step, read_checkpoint_state(paths.last_checkpoint).global_step);
+  EXPECT_EQ(runs[0].history.at("val_NDS").values.size(), 2u);
+  EXPECT_EQ(runs[0].history.at("val_NDS").values.back(), runs[0].metrics.at("NDS"));
 
   // Again: the model is recorded, so nothing trains and its record stays, byte for byte.
   const results::ResultsStore store(dir.file("run"));
@@ -79,6 +89,41 @@ TEST(FloatTraining, TrainsEvaluatesRecordsAndResumesOnTheTinySyntheticDataset) {
   EXPECT_EQ(store.read(paths.key).history.at("loss").values.size(), 16u);
   runs = results::read_results(dir.file("run/results.h5"));
   EXPECT_EQ(runs.size(), 2u);  // the float model and its evaluation; versions are not runs
+}
+
+TEST(FloatTraining, TheBestModelIsChosenOnTheSelectionSplitNeverOnTheReportedOne) {
+  ptqat::testing::TempDir dir;
+  const std::string data = dir.file("synth-tiny");
+  ASSERT_EQ(testing::ptqat("data synth --preset tiny --out " + data).exit_code, 0);
+  const std::string arguments = "train --config " + std::string(PTQAT_SOURCE_DIR) +
+                                "/configs/detection/tiny.toml --set data.dataroot=" + data +
+                                " --set output.dir=" + dir.file("run") +
+                                " --set runtime.threads=1 --set train.select=best";
+  // Choosing on the reported split, or on none, is refused before anything runs.
+  for (const char* split : {"", " --set data.select_split=synth_val"}) {
+    const testing::CliRun refused = testing::ptqat(arguments + std::string(split));
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_NE(refused.output.find("train.select = \"best\""), std::string::npos) << refused.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run/checkpoints")));
+  const testing::CliRun train = testing::ptqat(arguments + " --set data.select_split=synth_train");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_NE(train.output.find("train epoch 2 (selection split): "), std::string::npos)
+      << train.output;
+  const std::vector<results::RunRecord> runs = results::read_results(dir.file("run/results.h5"));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].history.at("select_NDS").values.size(), 2u);
+  EXPECT_EQ(runs[0].history.count("val_NDS"), 0u);  // the reported split was never looked at
+  // The record is the kept checkpoint's metric on the reported split, as `ptqat eval` gives it.
+  const std::string metrics = dir.file("metrics.json");
+  const testing::CliRun eval =
+      testing::ptqat("eval --set runtime.threads=1 --metrics-json " + metrics + " --checkpoint " +
+                     dir.file("run/checkpoints/" + runs[0].key + ".pt"));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const std::string json = ptqat::testing::read_bytes(metrics);
+  const size_t at = json.find("\"NDS\":");
+  ASSERT_NE(at, std::string::npos) << json;
+  EXPECT_NEAR(std::stod(json.substr(at + 6)), runs[0].metrics.at("NDS"), 1e-12);
 }
 
 TEST(FloatTraining, AFolderAsConfigOrAFileAsOutputFailsBeforeTraining) {
