@@ -266,12 +266,16 @@ bool ResultsStore::contains(const std::string& key) const {
 }
 
 bool ResultsStore::is_current(const std::string& key) const {
+  // Up the chain of parents, each record read once.
   if (!contains(key)) return false;
-  const Lineage own = read_lineage(record_path(key), key);
-  if (own.parent_key.empty()) return true;
-  return is_current(own.parent_key) &&
-         read_lineage(record_path(own.parent_key), own.parent_key).content_hash ==
-             own.parent_content_hash;
+  Lineage child = read_lineage(record_path(key), key);
+  while (!child.parent_key.empty()) {
+    if (!contains(child.parent_key)) return false;
+    const Lineage parent = read_lineage(record_path(child.parent_key), child.parent_key);
+    if (parent.content_hash != child.parent_content_hash) return false;
+    child = parent;
+  }
+  return true;
 }
 
 RunRecord ResultsStore::read(const std::string& key) const {
