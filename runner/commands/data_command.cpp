@@ -76,6 +76,11 @@ void add_synth(CLI::App& data, CommandTable& table) {
   synth->add_option("--scenes", options.scenes, "scenes (default: the preset's)");
   synth->add_option("--samples", options.samples_per_scene,
                     "keyframes per scene, 2 Hz (default: the preset's)");
+  synth->add_option("--val-scenes", options.val_scenes,
+                    "scenes of synth_val, the reported split (default: the preset's, ~15 %)");
+  synth->add_option("--select-scenes", options.select_scenes,
+                    "scenes of synth_select, held out to choose checkpoints on (default: the "
+                    "preset's, ~5 %)");
   synth->add_option("--seed", options.seed, "seed; the same seed gives identical files")
       ->capture_default_str();
   synth->add_option("--version", options.version, "version folder name")->capture_default_str();

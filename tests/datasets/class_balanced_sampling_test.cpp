@@ -31,6 +31,7 @@ TEST(ClassBalancedSampling, TheSyntheticTrainingSplitBecomesBalanced) {
   options.preset = "tiny";
   options.scenes = 4;
   options.samples_per_scene = 4;
+  options.select_scenes = 0;  // three training scenes
   write_synth_dataset(options, dir.path().string());
   const NuScenes nusc(dir.path().string(), "v1.0-synth");
   const std::vector<Row> rows = nusc.split_samples("synth_train");

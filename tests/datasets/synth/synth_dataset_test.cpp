@@ -4,13 +4,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
 #include "datasets/geometry.h"
 #include "datasets/nuscenes/lidar_sweeps.h"
-#include "datasets/nuscenes_dataset.h"
 #include "datasets/nuscenes/point_cloud_file.h"
+#include "datasets/nuscenes_dataset.h"
 #include "datasets/synth/synth_world.h"
 #include "tests/support/temp_dir.h"
 
@@ -212,6 +213,48 @@ TEST(SynthDataset, TablesOnlySkipsSensorFiles) {
   EXPECT_FALSE(nusc.tables().has_lidarseg);
 }
 
+TEST(SynthDataset, SplitsHoldOutSelectionScenesBetweenTrainingAndReportedOnes) {
+  const auto splits_of = [](SynthOptions options) {
+    TempDir dir;
+    options.tables_only = true;
+    options.samples_per_scene = 2;
+    write_synth_dataset(options, dir.path().string());
+    const NuScenes nusc(dir.path().string(), "v1.0-synth");
+    std::map<std::string, std::vector<std::string>> splits;
+    for (const char* split : {"synth_train", "synth_select", "synth_val"}) {
+      try {
+        splits[split] = nusc.split_scene_names(split);
+      } catch (const DataError&) {  // not written
+      }
+    }
+    return splits;
+  };
+  SynthOptions demo;
+  demo.preset = "demo";  // the preset's scene and split counts
+  auto splits = splits_of(demo);
+  ASSERT_EQ(splits.size(), 3u);
+  EXPECT_EQ(splits["synth_train"].size(), 8u);
+  EXPECT_EQ(splits["synth_select"].size(), 2u);
+  EXPECT_EQ(splits["synth_val"].size(), 6u);
+  std::set<std::string> scenes;
+  for (const auto& [name, names] : splits) scenes.insert(names.begin(), names.end());
+  EXPECT_EQ(scenes.size(), 16u);  // disjoint
+
+  SynthOptions counted = small();
+  counted.scenes = 20;  // ~15 % reported, ~5 % held out
+  splits = splits_of(counted);
+  EXPECT_EQ(splits["synth_train"].size(), 16u);
+  EXPECT_EQ(splits["synth_select"].size(), 1u);
+  EXPECT_EQ(splits["synth_val"].size(), 3u);
+
+  // The tiny preset keeps its two training scenes and writes no selection split.
+  SynthOptions tiny;
+  splits = splits_of(tiny);
+  EXPECT_EQ(splits.count("synth_select"), 0u);
+  EXPECT_EQ(splits["synth_train"].size(), 2u);
+  EXPECT_EQ(splits["synth_val"].size(), 1u);
+}
+
 TEST(SynthDataset, BadOptionsAreOneLineErrors) {
   TempDir dir;
   SynthOptions zero = small();
@@ -220,6 +263,18 @@ TEST(SynthDataset, BadOptionsAreOneLineErrors) {
   SynthOptions preset = small();
   preset.preset = "huge";
   EXPECT_THROW(write_synth_dataset(preset, dir.path().string()), ConfigError);
+  SynthOptions no_training = small();
+  no_training.scenes = 4;
+  no_training.val_scenes = 2;
+  no_training.select_scenes = 2;
+  try {
+    write_synth_dataset(no_training, dir.path().string());
+    ADD_FAILURE() << "no scene left for synth_train was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("--val-scenes 2 and --select-scenes 2"),
+              std::string::npos)
+        << error.what();
+  }
   testing::write_text(dir.path() / "file", "x");
   EXPECT_THROW(write_synth_dataset(small(), (dir.path() / "file" / "out").string()), IoError);
 }
