@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstring>
 #include <map>
+#include <vector>
 
 namespace ptqat::core {
 namespace {
@@ -17,20 +19,31 @@ extern "C" void on_preemption_signal(int /*signal*/) { requested.store(1); }
 
 }  // namespace
 
-void install_preemption_signal(const std::string& name) {
-  if (name == "none") return;
-  const std::string bare = name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
+void install_preemption_signals(const std::string& names) {
+  if (names == "none") return;
   static const std::map<std::string, int> signals = {
       {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP}};
-  const auto found = signals.find(bare);
-  PTQAT_CHECK(found != signals.end(), ConfigError,
-              "--preempt-signal '{}': expected USR1, USR2, TERM, INT, HUP or none", name);
+  std::vector<int> chosen;
+  for (size_t begin = 0; begin <= names.size();) {
+    const size_t end = std::min(names.find(',', begin), names.size());
+    const std::string name = names.substr(begin, end - begin);
+    const std::string bare = name.rfind("SIG", 0) == 0 ? name.substr(3) : name;
+    const auto found = signals.find(bare);
+    PTQAT_CHECK(found != signals.end(), ConfigError,
+                "--preempt-signal '{}': expected USR1, USR2, TERM, INT or HUP, comma-separated, "
+                "or none; got '{}'",
+                names, name);
+    chosen.push_back(found->second);
+    begin = end + 1;
+  }
   struct sigaction action {};
   action.sa_handler = on_preemption_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // reads and writes in flight carry on
-  PTQAT_CHECK(sigaction(found->second, &action, nullptr) == 0, Error,
-              "cannot install the handler of SIG{}", bare);
+  for (const int signal : chosen) {
+    PTQAT_CHECK(sigaction(signal, &action, nullptr) == 0, Error, "cannot install the handler of {}",
+                strsignal(signal));
+  }
 }
 
 bool preemption_requested() { return requested.load() != 0; }

@@ -5,7 +5,9 @@
 //
 // SIGUSR1 by default, because mpirun forwards it to every rank and Slurm's `--signal` can send
 // it ahead of a time limit; SIGTERM is a poor choice under mpirun, which answers it by killing
-// the ranks before a handler could finish its checkpoint.
+// the ranks before a handler could finish its checkpoint. Under srun, Slurm's preemption and
+// scancel send SIGTERM to every rank itself (and SIGKILL KillWait seconds later), so the batch
+// scripts of `ptqat slurm` take both: --preempt-signal USR1,TERM.
 
 #include <string>
 
@@ -24,9 +26,10 @@ class Preempted : public Error {
   using Error::Error;
 };
 
-/// Installs the handler for the signal named `name` ("USR1", "USR2", "TERM", "INT", "HUP", or
-/// with a "SIG" prefix), or none for "none". ConfigError for another name.
-void install_preemption_signal(const std::string& name);
+/// Installs the handler for the signals named in `names`, comma-separated ("USR1", "USR2",
+/// "TERM", "INT", "HUP", each with or without a "SIG" prefix; "USR1,TERM"), or none for "none".
+/// ConfigError for another name.
+void install_preemption_signals(const std::string& names);
 
 /// Whether this process received the preemption signal.
 bool preemption_requested();

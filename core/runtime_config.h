@@ -24,8 +24,12 @@ struct RuntimeConfig {
   void visit(ConfigVisitor& v);
 };
 
-/// Sets LibTorch's intra-op threads (its default here is 1) from `threads`, or from the cores
-/// per local rank when `threads` is 0. Returns the count set.
+/// CPUs this process may run on (its affinity mask, which srun's CPU binding narrows).
+int usable_cpus();
+
+/// Sets LibTorch's intra-op threads (its default here is 1) from `threads`, or when `threads` is
+/// 0 from the usable CPUs (bound by the launcher, or the node's shared by `local_ranks`). Logs
+/// the count once, and warns on every rank when it exceeds the usable CPUs. Returns the count.
 int apply_thread_setting(int64_t threads, int local_ranks = 1);
 
 }  // namespace ptqat::core

@@ -11,6 +11,7 @@ namespace ptqat::distributed {
 namespace {
 
 int local_rank = 0;
+int local_size = 1;
 
 }  // namespace
 
@@ -28,6 +29,7 @@ core::Collective& job_group() {
     PTQAT_MPI_CHECK(
         MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
     PTQAT_MPI_CHECK(MPI_Comm_rank(node, &local_rank));
+    PTQAT_MPI_CHECK(MPI_Comm_size(node, &local_size));
     PTQAT_MPI_CHECK(MPI_Comm_free(&node));
     return std::make_unique<MpiCommunicator>(MpiCommunicator::world());
   }();
@@ -35,6 +37,8 @@ core::Collective& job_group() {
 }
 
 int job_local_rank() { return local_rank; }
+
+int job_local_size() { return local_size; }
 
 int job_rank() {
   int rank = 0;

@@ -21,5 +21,7 @@ int job_size();
 /// This process's rank among the job's ranks on its node (0 without MPI): which GPU it takes.
 /// Known once job_group() has run (collectively) on every rank.
 int job_local_rank();
+/// How many of the job's ranks share this node (1 without MPI); known as job_local_rank() is.
+int job_local_size();
 
 }  // namespace ptqat::distributed

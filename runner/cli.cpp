@@ -37,8 +37,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   std::string preempt_signal = "USR1";
   app.add_option("--preempt-signal", preempt_signal,
-                 "signal that stops training at a checkpoint, exit code 75 (USR1, USR2, TERM, "
-                 "INT, HUP or none)")
+                 "signals that stop training at a checkpoint, exit code 75 (USR1, USR2, TERM, "
+                 "INT, HUP, comma-separated, or none)")
       ->capture_default_str();
   CommandTable table;
   for (const auto add : kCommands) add(app, table);
@@ -59,7 +59,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   try {
     core::init_logging(log_level, distributed::job_rank(), distributed::job_size());
-    core::install_preemption_signal(preempt_signal);
+    core::install_preemption_signals(preempt_signal);
     for (const Command& command : table) {
       if (command.app->parsed()) command.run(out);
     }

@@ -29,7 +29,7 @@ StageContext::StageContext(RunConfig config, bool with_train_split, core::Collec
           std::make_shared<const datasets::NuScenes>(config_.data.dataroot, config_.data.version)),
       eval_set_(index_, config_.data.eval_split, config_.data),
       task_(make_task(config_, index_)) {
-  core::apply_thread_setting(config_.runtime.threads);
+  core::apply_thread_setting(config_.runtime.threads, distributed::job_local_size());
   if (device_.is_cuda()) at::globalContext().setBenchmarkCuDNN(config_.runtime.cudnn_benchmark);
   core::reset_peak_device_memory(device_);  // the stage's own peak
   if (config_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);

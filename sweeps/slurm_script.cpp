@@ -1,6 +1,7 @@
 #include "sweeps/slurm_script.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <array>
@@ -37,6 +38,31 @@ void replace_all(std::string& text, const std::string& placeholder, const std::s
        at = text.find(placeholder, at + value.size())) {
     text.replace(at, placeholder.size(), value);
   }
+}
+
+/// The #SBATCH lines of the optional settings: named ones, then the pass-through ones.
+std::string option_lines(const SlurmOptions& options) {
+  std::vector<std::string> lines;
+  const std::pair<const char*, const std::string*> named[] = {{"partition", &options.partition},
+                                                              {"account", &options.account},
+                                                              {"qos", &options.qos},
+                                                              {"mem", &options.mem},
+                                                              {"constraint", &options.constraint},
+                                                              {"gres", &options.gres}};
+  for (const auto& [name, value] : named) {
+    PTQAT_CHECK(value->find_first_of("\r\n") == std::string::npos, ConfigError,
+                "--{}: expected one line, got a line break", name);
+    if (!value->empty()) lines.push_back(fmt::format("#SBATCH --{}={}", name, *value));
+  }
+  for (const std::string& argument : options.sbatch_args) {
+    PTQAT_CHECK(argument.rfind("--", 0) == 0 && argument.size() > 2 &&
+                    argument.find_first_of("\r\n") == std::string::npos,
+                ConfigError, "--sbatch-arg '{}': expected one sbatch option, such as --exclusive",
+                argument);
+    lines.push_back("#SBATCH " + argument);
+  }
+  if (lines.empty()) return "# (partition, account, ...: the cluster's defaults)";
+  return fmt::format("{}", fmt::join(lines, "\n"));
 }
 
 }  // namespace
@@ -91,16 +117,21 @@ std::string slurm_script(const SlurmOptions& options, const std::string& ptqat,
                   ? fmt::format("#SBATCH --gpus-per-node={}", options.gpus_per_node)
                   : "# (no GPUs: a CPU job)");
   replace_all(text, "{{TIME}}", options.time);
-  replace_all(text, "{{PARTITION_LINE}}",
-              options.partition.empty() ? "# (partition: the cluster's default)"
-                                        : "#SBATCH --partition=" + options.partition);
+  replace_all(text, "{{OPTION_LINES}}", option_lines(options));
+  replace_all(text, "{{SRUN_CPUS_LINE}}",
+              options.cpus_per_rank > 0
+                  ? fmt::format("export SRUN_CPUS_PER_TASK={}", options.cpus_per_rank)
+                  : "# (no --cpus-per-rank: Slurm's default)");
   replace_all(text, "{{LOG_DIR}}", script.parent_path().string());
   replace_all(text, "{{SIGNAL_LEAD}}", std::to_string(options.signal_lead_s));
   replace_all(text, "{{WORKDIR}}", shell_quote(workdir));
   replace_all(text, "{{THREADS}}", std::to_string(std::max(options.cpus_per_rank, 1)));
   replace_all(text, "{{LAUNCH}}",
               options.launcher == "srun"
-                  ? "srun --mpi=" + options.srun_mpi + " --kill-on-bad-exit=1"
+                  ? "srun --mpi=" + options.srun_mpi + " --kill-on-bad-exit=1" +
+                        (options.cpus_per_rank > 0
+                             ? fmt::format(" --cpus-per-task={}", options.cpus_per_rank)
+                             : std::string())
                   : std::string("mpirun --bind-to none"));
   replace_all(text, "{{PTQAT}}", shell_quote(ptqat));
   replace_all(text, "{{SWEEP}}", shell_quote(fs::absolute(options.sweep_file).string()));

@@ -57,6 +57,14 @@ void add_slurm_command(CLI::App& app, CommandTable& table) {
                     "cores per rank: --cpus-per-task and runtime.threads");
   slurm->add_option("--time", options->time, "time limit (HH:MM:SS, D-HH:MM, ...)")->required();
   slurm->add_option("--partition", options->partition, "partition");
+  slurm->add_option("--account", options->account, "account to charge");
+  slurm->add_option("--qos", options->qos, "quality of service");
+  slurm->add_option("--mem", options->mem, "memory per node (Slurm's --mem: 64G, ...)");
+  slurm->add_option("--constraint", options->constraint, "node features (Slurm's --constraint)");
+  slurm->add_option("--gres", options->gres, "generic resources (Slurm's --gres)");
+  slurm->add_option("--sbatch-arg", options->sbatch_args,
+                    "any further sbatch option, as one word: --sbatch-arg=--exclusive "
+                    "(repeatable)");
   slurm->add_option("--launcher", options->launcher, "srun (PMIx) or mpirun")
       ->capture_default_str();
   slurm->add_option("--srun-mpi", options->srun_mpi, "srun --mpi plugin (srun --mpi=list)")
