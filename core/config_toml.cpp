@@ -1,5 +1,6 @@
 #include "core/config_toml.h"
 
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -10,35 +11,11 @@
 #include <set>
 #include <sstream>
 
+#include "core/closest_name.h"
+
 namespace ptqat::core {
 
 namespace {
-
-/// Levenshtein distance, for "did you mean" hints on unknown keys.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
-    }
-  }
-  return row[b.size()];
-}
-
-std::string closest(const std::string& key, const std::set<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::numeric_limits<size_t>::max();
-  for (const auto& candidate : candidates) {
-    const size_t distance = edit_distance(key, candidate);
-    if (distance < best_distance) best = candidate, best_distance = distance;
-  }
-  return best;
-}
 
 std::string describe(IntRange range) {
   constexpr auto kMin = std::numeric_limits<int64_t>::min();
@@ -169,8 +146,10 @@ struct ConfigDocument::Impl {
         return inside->second;
       }
     }
-    if (node.source().begin.line > 0) return fmt::format("{}:{}", source, node.source().begin.line);
-    return source;
+    if (node.source().begin.line == 0) return source;
+    // A value a base config brought in is blamed on that file.
+    const std::string file = node.source().path ? *node.source().path : source;
+    return fmt::format("{}:{}", file, node.source().begin.line);
   }
 };
 
@@ -285,16 +264,79 @@ ConfigDocument ConfigDocument::from_string(std::string_view text, const std::str
   return ConfigDocument(std::move(impl));
 }
 
-ConfigDocument ConfigDocument::from_file(const std::string& path) {
+namespace {
+
+/// `over` merged into `into`: tables merge key by key, any other value (arrays too) replaces.
+/// Nodes are moved, not copied: a copy drops its source, and errors name the file holding a key.
+void merge_table(toml::table& into, toml::table&& over) {
+  for (auto&& [key, node] : over) {
+    toml::table* inner = into[key].as_table();
+    if (inner != nullptr && node.is_table()) {
+      merge_table(*inner, std::move(*node.as_table()));
+    } else {
+      node.visit([&, &key = key](auto&& value) { into.insert_or_assign(key, std::move(value)); });
+    }
+  }
+}
+
+/// The table of `path` with its `base` configs merged under it, in order (later wins, the file
+/// itself last). `chain` holds the files being read, to refuse a cycle.
+toml::table read_with_bases(const std::string& path, std::vector<std::string>& chain) {
+  namespace fs = std::filesystem;
   std::error_code error;
   // An ifstream opens a folder too, and reads it as an empty config: the defaults would run.
-  PTQAT_CHECK(!std::filesystem::is_directory(path, error), ConfigError,
+  PTQAT_CHECK(!fs::is_directory(path, error), ConfigError,
               "{}: expected a TOML config file, got a folder", path);
+  const std::string canonical = fs::weakly_canonical(path, error).string();
+  PTQAT_CHECK(std::find(chain.begin(), chain.end(), canonical) == chain.end(), ConfigError,
+              "{}: 'base' includes itself ({} -> {})", path, fmt::join(chain, " -> "), canonical);
   std::ifstream file(path);
   PTQAT_CHECK(file.good(), ConfigError, "{}: cannot open config file", path);
   std::stringstream text;
   text << file.rdbuf();
-  return from_string(text.str(), path);
+  toml::table own;
+  try {
+    own = toml::parse(text.str(), path);
+  } catch (const toml::parse_error& parse) {
+    PTQAT_FAIL(ConfigError, "{}:{}: invalid TOML: {}", path, parse.source().begin.line,
+               parse.description());
+  }
+  const toml::node* base = own.get("base");
+  if (base == nullptr) return own;
+  const auto line = base->source().begin.line;
+  std::vector<std::string> bases;
+  if (const auto one = base->value_exact<std::string>()) bases.push_back(*one);
+  if (const toml::array* list = base->as_array()) {
+    for (const toml::node& item : *list) {
+      const auto name = item.value_exact<std::string>();
+      PTQAT_CHECK(name.has_value(), ConfigError,
+                  "{}:{}: base: expected config paths (strings), relative to this file", path,
+                  line);
+      bases.push_back(*name);
+    }
+  }
+  PTQAT_CHECK(!bases.empty(), ConfigError,
+              "{}:{}: base: expected a config path or a list of them, relative to this file", path,
+              line);
+  chain.push_back(canonical);
+  toml::table merged;
+  for (const std::string& name : bases) {
+    merge_table(merged, read_with_bases((fs::path(path).parent_path() / name).string(), chain));
+  }
+  chain.pop_back();
+  own.erase("base");
+  merge_table(merged, std::move(own));
+  return merged;
+}
+
+}  // namespace
+
+ConfigDocument ConfigDocument::from_file(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = path;
+  std::vector<std::string> chain;
+  impl->table = read_with_bases(path, chain);
+  return ConfigDocument(std::move(impl));
 }
 
 ConfigDocument ConfigDocument::empty(const std::string& source_name) {
@@ -348,8 +390,10 @@ void ConfigDocument::read_into(const ConfigFields& fields) const {
           if (keys.sections.count(key) && node.is_table()) {
             check_known(*node.as_table(), key + ".");
           } else if (!valid_fields.count(key)) {
-            PTQAT_FAIL(ConfigError, "{}: unknown key '{}' (closest valid key: '{}')",
-                       impl_->where(key, node), key, closest(key, valid_keys));
+            PTQAT_FAIL(
+                ConfigError, "{}: unknown key '{}' (closest valid key: '{}')",
+                impl_->where(key, node), key,
+                closest_name(key, std::vector<std::string>(valid_keys.begin(), valid_keys.end())));
           }
         }
       };

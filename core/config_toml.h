@@ -16,6 +16,9 @@ namespace ptqat::core {
 class ConfigDocument {
  public:
   /// Parses `path`; a missing file or a TOML syntax error is a ConfigError naming the file.
+  /// `base = "a.toml"` or `base = ["a.toml", "b.toml"]` (paths relative to the file) reads those
+  /// configs first, each with its own bases: tables merge key by key, any other value (arrays
+  /// too) is replaced, later bases win and the file itself wins over all of them.
   static ConfigDocument from_file(const std::string& path);
   /// Parses `text`; `source_name` stands for the file in messages.
   static ConfigDocument from_string(std::string_view text, const std::string& source_name);

@@ -7,6 +7,7 @@
 #include "core/preemption.h"
 #include "core/version.h"
 #include "distributed/job_group.h"
+#include "runner/cli_suggestions.h"
 #include "runner/commands/command.h"
 #include "runner/exit_codes.h"
 
@@ -52,7 +53,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const CLI::CallForVersion& version) {
     return app.exit(version, out, err);
   } catch (const CLI::ParseError& error) {
-    err << "error: " << error.what() << " (see --help)\n";
+    err << "error: " << error.what() << suggestion_for(app, argc, argv) << " (see --help)\n";
     // CLI11's own codes (105 for a failed check, 106, 109, ...) are not the documented set.
     return exit_code::kUsage;
   }

@@ -25,7 +25,7 @@ void add_loader(CLI::App& group, CommandTable& table) {
       "loader",
       "samples/s of the training loader (read, aggregate sweeps, augment, pillarize, "
       "collate)");
-  loader->add_option("file", command->config, "TOML run config");
+  loader->add_option("file,--config", command->config, "TOML run config");
   loader->add_option("--set", command->overrides, "override a key (repeatable)");
   loader->add_option("--batches", command->batches, "batches to load; 0 = one epoch")
       ->capture_default_str()

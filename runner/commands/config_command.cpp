@@ -19,7 +19,7 @@ void add_config_commands(CLI::App& app, CommandTable& table) {
   };
   auto show_options = std::make_shared<ShowOptions>();
   CLI::App* show = config->add_subcommand("show", "print the fully resolved config as TOML");
-  show->add_option("file", show_options->file, "TOML config (defaults when omitted)");
+  show->add_option("file,--config", show_options->file, "TOML config (defaults when omitted)");
   show->add_option("--set", show_options->overrides,
                    "override a key: --set data.nsweeps=5 (repeatable)");
   table.push_back({show, [show_options](std::ostream& out) {

@@ -110,7 +110,8 @@ void add_gtdb(CLI::App& data, CommandTable& table) {
   auto options = std::make_shared<GtDatabaseOptions>();
   CLI::App* gtdb = data.add_subcommand(
       "gtdb", "build the ground-truth database of GT-paste augmentation from the training split");
-  gtdb->add_option("--config", options->config_file, "TOML run config (its data.*)")->required();
+  gtdb->add_option("config,--config", options->config_file, "TOML run config (its data.*)")
+      ->required();
   gtdb->add_option("--set", options->overrides, "override a key (repeatable)");
   gtdb->add_option("--out", options->out, "the database file to write (HDF5)")->required();
   gtdb->add_option("--min-points", options->min_points, "leave out objects with fewer points")

@@ -15,7 +15,7 @@ void add_eval_command(CLI::App& app, CommandTable& table) {
       "eval", "evaluate a checkpoint (default: the config's float model) with the official metric");
   eval->add_option("--checkpoint", options->checkpoint,
                    "a stage's .pt; its stored config is used unless --config is given");
-  eval->add_option("--config", options->config_file, "TOML run config");
+  eval->add_option("config,--config", options->config_file, "TOML run config");
   eval->add_option("--set", options->overrides, "override a key (repeatable)");
   add_force_flag(*eval, *force);
   eval->add_option("--export-json", options->export_json,

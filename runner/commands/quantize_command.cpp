@@ -24,7 +24,7 @@ void add_quantize_command(CLI::App& app, CommandTable& table) {
       "quantize",
       "PTQ, QAT or PTQAT of the config's float model (run `ptqat train` first); stages already "
       "recorded under output.dir are reused");
-  quantize->add_option("--config", command->config, "TOML run config")->required();
+  quantize->add_option("config,--config", command->config, "TOML run config")->required();
   quantize->add_option("--set", command->overrides, "override a key (repeatable)");
   add_force_flag(*quantize, command->force);
   // Shorthands for quant.* keys, applied after --set.

@@ -47,7 +47,7 @@ void add_slurm_command(CLI::App& app, CommandTable& table) {
   auto options = std::make_shared<sweeps::SlurmOptions>();
   CLI::App* slurm = app.add_subcommand(
       "slurm", "write (and with --submit, submit) the sbatch script that runs a sweep on Slurm");
-  slurm->add_option("sweep", options->sweep_file, "sweep TOML")->required();
+  slurm->add_option("sweep,--config", options->sweep_file, "sweep TOML")->required();
   slurm->add_option("--nodes", options->nodes, "nodes")->capture_default_str();
   slurm->add_option("--gpus-per-node", options->gpus_per_node, "GPUs per node, a rank each")
       ->capture_default_str();

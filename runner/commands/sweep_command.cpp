@@ -13,7 +13,8 @@ void add_sweep_command(CLI::App& app, CommandTable& table) {
       "sweep",
       "run a sweep's grid of train / calibrate / fine-tune stages over groups of ranks; "
       "stages already recorded are skipped");
-  sweep->add_option("sweep", options->sweep_file, "sweep TOML (configs/sweeps/)")->required();
+  sweep->add_option("sweep,--config", options->sweep_file, "sweep TOML (configs/sweeps/)")
+      ->required();
   sweep->add_option("--out", options->out, "results file (default <output.dir>/results.h5)");
   sweep->add_option("--set", options->overrides, "override a key of every point (repeatable)");
   sweep->add_flag("--dry-run", options->dry_run, "print the stage plan and stop");

@@ -12,7 +12,7 @@ void add_import_command(CLI::App& app, CommandTable& table) {
   auto options = std::make_shared<TorchImportOptions>();
   CLI::App* import = app.add_subcommand(
       "import", "a PyTorch checkpoint's weights as the config's float model (then quantize it)");
-  import->add_option("--config", options->config_file, "TOML run config")->required();
+  import->add_option("config,--config", options->config_file, "TOML run config")->required();
   import->add_option("--set", options->overrides, "override a key (repeatable)");
   auto force = std::make_shared<bool>(false);
   add_force_flag(*import, *force);

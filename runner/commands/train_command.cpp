@@ -21,7 +21,7 @@ void add_train_command(CLI::App& app, CommandTable& table) {
       "train",
       "train the float baseline of a run config (resumes from its last checkpoint; a recorded "
       "model is reused)");
-  train->add_option("--config", command->config, "TOML run config")->required();
+  train->add_option("config,--config", command->config, "TOML run config")->required();
   train->add_option("--set", command->overrides, "override a key (repeatable)");
   add_force_flag(*train, command->force);
   table.push_back(

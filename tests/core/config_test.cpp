@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/config_toml.h"
 #include "tests/core/example_config.h"
 #include "tests/support/temp_dir.h"
@@ -129,6 +131,52 @@ TEST(Config, LoadConfigReadsAFileWithOverrides) {
   const auto config = load_config<ExampleConfig>(dir.file("run.toml"), {"runtime.threads=2"});
   EXPECT_EQ(config.nsweeps, 4);
   EXPECT_EQ(config.threads, 2);
+}
+
+TEST(Config, BaseConfigsMergeInOrderAndTheFileWins) {
+  ptqat::testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "bases");
+  ptqat::testing::write_text(dir.path() / "bases" / "data.toml",
+                             "[data]\nnsweeps = 3\nclasses = [\"car\", \"bus\"]\n"
+                             "[train]\nlearning_rate = 0.1\n");
+  ptqat::testing::write_text(dir.path() / "bases" / "model.toml",
+                             "base = \"data.toml\"\n[data]\nnsweeps = 5\n[quant]\nbits = [8, 8]\n");
+  ptqat::testing::write_text(
+      dir.path() / "run.toml",
+      "base = [\"bases/data.toml\", \"bases/model.toml\"]\n[data]\nclasses = [\"truck\"]\n");
+  const auto config = load_config<ExampleConfig>(dir.file("run.toml"));
+  EXPECT_EQ(config.nsweeps, 5);                                    // the later base wins
+  EXPECT_EQ(config.classes, (std::vector<std::string>{"truck"}));  // arrays are replaced
+  EXPECT_DOUBLE_EQ(config.learning_rate, 0.1);                     // tables merge key by key
+  EXPECT_EQ(config.bits, (std::vector<int64_t>{8, 8}));
+}
+
+TEST(Config, ABaseErrorNamesTheFileThatHoldsIt) {
+  ptqat::testing::TempDir dir;
+  ptqat::testing::write_text(dir.path() / "base.toml", "[data]\n\nnsweps = 3\n");
+  ptqat::testing::write_text(dir.path() / "run.toml", "base = \"base.toml\"\n");
+  const auto message = [](const std::string& path) {
+    try {
+      load_config<ExampleConfig>(path);
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(
+      message(dir.file("run.toml")),
+      dir.file("base.toml") + ":3: unknown key 'data.nsweps' (closest valid key: 'data.nsweeps')");
+  ptqat::testing::write_text(dir.path() / "loop.toml", "base = \"run2.toml\"\n");
+  ptqat::testing::write_text(dir.path() / "run2.toml", "base = \"loop.toml\"\n");
+  EXPECT_NE(message(dir.file("run2.toml")).find("'base' includes itself"), std::string::npos)
+      << message(dir.file("run2.toml"));
+  ptqat::testing::write_text(dir.path() / "number.toml", "base = 3\n");
+  EXPECT_EQ(message(dir.file("number.toml")),
+            dir.file("number.toml") +
+                ":1: base: expected a config path or a list of them, relative to this file");
+  ptqat::testing::write_text(dir.path() / "missing.toml", "base = \"nowhere.toml\"\n");
+  EXPECT_EQ(message(dir.file("missing.toml")),
+            dir.file("nowhere.toml") + ": cannot open config file");
 }
 
 TEST(Config, DescribeFieldsListsTypeRangeDefaultStageAndDoc) {

@@ -278,6 +278,44 @@ TEST(Cli, TrainingOnCudaWithMixedPrecision) {
   }
 }
 
+TEST(Cli, AMistypedSubcommandOrFlagGetsASuggestion) {
+  const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+  const std::pair<std::string, std::string> cases[] = {
+      {"trian --config " + config, "(did you mean 'train'?)"},
+      {"train --confg " + config, "(did you mean '--config'?)"},
+      {"sweep " + config + " --dryrun", "(did you mean '--dry-run'?)"},
+      {"results exprot x.h5", "(did you mean 'export'?)"},
+      {"--log-levl debug config keys", "(did you mean '--log-level'?)"}};
+  for (const auto& [arguments, suggestion] : cases) {
+    const CliRun run = ptqat(arguments);
+    EXPECT_EQ(run.exit_code, exit_code::kUsage) << arguments << ": " << run.output;
+    EXPECT_TRUE(contains(run.output, suggestion)) << arguments << ": " << run.output;
+    EXPECT_EQ(lines(run.output), 1) << run.output;
+  }
+  // Nothing close: no guess.
+  const CliRun far = ptqat("frobnicate");
+  EXPECT_FALSE(contains(far.output, "did you mean")) << far.output;
+}
+
+TEST(Cli, EveryCommandTakesItsConfigAsFirstArgumentOrAsConfig) {
+  const std::string config = std::string(PTQAT_SOURCE_DIR) + "/configs/detection/tiny.toml";
+  const std::string sweep = std::string(PTQAT_SOURCE_DIR) + "/configs/sweeps/tiny.toml";
+  for (const std::string& arguments :
+       {"config show " + config, "config show --config " + config, "sweep " + sweep + " --dry-run",
+        "sweep --config " + sweep + " --dry-run"}) {
+    const CliRun run = ptqat(arguments);
+    EXPECT_EQ(run.exit_code, exit_code::kDone) << arguments << ": " << run.output;
+  }
+  // train reads its config first either way: a missing file is the same one-line error.
+  for (const std::string& arguments : {std::string("train /nonexistent/run.toml"),
+                                       std::string("train --config /nonexistent/run.toml")}) {
+    const CliRun run = ptqat(arguments);
+    EXPECT_EQ(run.exit_code, exit_code::kError) << arguments << ": " << run.output;
+    EXPECT_TRUE(contains(run.output, "/nonexistent/run.toml: cannot open config file"))
+        << run.output;
+  }
+}
+
 TEST(Cli, ExitCodesAreTheDocumentedSet) {
   // docs/quickstart.md "Exit codes" lists exactly runner/exit_codes.h's set; CLI11's own codes
   // (105, 106, 109) used to reach users where the docs promised 2.
