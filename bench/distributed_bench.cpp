@@ -1,7 +1,8 @@
 // Distributed benchmarks, side by side in one run under `mpirun -np 2` (docs/distributed.md):
 //
-// 1. All-reduce bus bandwidth of GradientBuckets::average_gradients() over many gradient tensors
-//    against one all-reduce of the same bytes in one flat tensor (a single MPI call).
+// 1. All-reduce bus bandwidth of GradientBuckets::sum_gradients() (what training calls, its loss
+//    scaled by 1 / ranks) over many gradient tensors against one all-reduce of the same bytes in
+//    one flat tensor (a single MPI call).
 // 2. Data-parallel efficiency: training samples/s of the "bev" step-benchmark network on 2 ranks
 //    x 1 thread against 1 rank x 1 thread (rank 0 alone, the other rank waiting).
 //
@@ -20,11 +21,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/bev_bench_model.h"
 #include "core/resources.h"
 #include "distributed/gradient_buckets.h"
 #include "distributed/mpi_communicator.h"
 #include "distributed/mpi_world.h"
-#include "bench/bev_bench_model.h"
 
 namespace {
 
@@ -39,7 +40,8 @@ double slowest(double seconds, MpiCommunicator& world) {
 void bench_all_reduce(MpiCommunicator& world) {
   const int n = world.world_size();
   if (world.rank() == 0) {
-    fmt::print("all-reduce of float32 gradients, {} ranks (bus bandwidth = 2(n-1)/n x bytes / time)\n", n);
+    fmt::print(
+        "all-reduce of float32 gradients, {} ranks (bus bandwidth = 2(n-1)/n x bytes / time)\n", n);
     fmt::print("{:>10} {:>8} {:>14} {:>14} {:>14} {:>14} {:>8}\n", "MiB", "tensors", "buckets ms",
                "raw ms", "buckets GB/s", "raw GB/s", "ratio");
   }
@@ -56,10 +58,10 @@ void bench_all_reduce(MpiCommunicator& world) {
     ptqat::distributed::GradientBuckets buckets(parameters, world);
     const torch::Tensor flat = torch::ones({elements * tensors});
     const int repeats = mib >= 32 ? 5 : 20;
-    buckets.average_gradients();  // warmup
+    buckets.sum_gradients();  // warmup: from here on the gradients live in the buckets
     world.barrier();
     const ptqat::core::Stopwatch bucket_clock;
-    for (int r = 0; r < repeats; ++r) buckets.average_gradients();
+    for (int r = 0; r < repeats; ++r) buckets.sum_gradients();
     const double bucket_s = slowest(bucket_clock.seconds(), world) / repeats;
     world.all_reduce_sum(flat);
     world.barrier();
@@ -88,8 +90,13 @@ double train_throughput(const std::string& name, int steps, ptqat::core::Collect
   const torch::Tensor target = torch::randn(model.target_shape);
   const auto step = [&] {
     optimizer.zero_grad();
-    torch::mse_loss(model.forward(input), target).backward();
-    if (buckets) buckets->average_gradients();
+    const torch::Tensor loss = torch::mse_loss(model.forward(input), target);
+    if (buckets) {
+      (loss * buckets->loss_scale()).backward();
+      buckets->sum_gradients();
+    } else {
+      loss.backward();
+    }
     optimizer.step();
   };
   step();  // warmup
@@ -110,9 +117,10 @@ void bench_data_parallel(MpiCommunicator& world, const std::string& name, int st
   const double all = train_throughput(name, steps, world);
   if (world.rank() == 0) {
     fmt::print("data-parallel training of '{}', {} steps, 1 thread per rank\n", name, steps);
-    fmt::print("  1 rank : {:.2f} samples/s\n  {} ranks: {:.2f} samples/s\n  speedup {:.2f}x, "
-               "efficiency {:.0f}% (speedup / ranks)\n",
-               one, world.world_size(), all, all / one, 100.0 * all / one / world.world_size());
+    fmt::print(
+        "  1 rank : {:.2f} samples/s\n  {} ranks: {:.2f} samples/s\n  speedup {:.2f}x, "
+        "efficiency {:.0f}% (speedup / ranks)\n",
+        one, world.world_size(), all, all / one, 100.0 * all / one / world.world_size());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -94,6 +95,39 @@ std::vector<double> paired_differences(const Variant& a, const Variant& b, const
     if (!partners.empty()) differences.push_back(*own - seed_stats(partners).mean);
   }
   return differences;
+}
+
+/// Splits `runs` into those whose lineage is current (each parent the version the run was made
+/// from, up to the float model) and the others, which go to `left_out` as rows.
+std::vector<RunRecord> current_lineages(const std::vector<RunRecord>& runs, ReportTable& left_out) {
+  std::map<std::string, const RunRecord*> by_key;
+  for (const RunRecord& run : runs) by_key[run.key] = &run;
+  std::map<std::string, bool> current;
+  std::function<bool(const RunRecord&)> is_current = [&](const RunRecord& run) {
+    const auto known = current.find(run.key);
+    if (known != current.end()) return known->second;
+    bool result = true;
+    if (!run.parent_key.empty()) {
+      const auto parent = by_key.find(run.parent_key);
+      // A parent outside this file (merged partially) cannot be checked: kept.
+      result =
+          parent == by_key.end() || ((run.parent_content_hash.empty() ||
+                                      run.parent_content_hash == parent->second->content_hash) &&
+                                     is_current(*parent->second));
+    }
+    current[run.key] = result;
+    return result;
+  };
+  std::vector<RunRecord> kept;
+  for (const RunRecord& run : runs) {
+    if (is_current(run)) {
+      kept.push_back(run);
+    } else {
+      left_out.rows.push_back({text(run.labels.name.empty() ? run.labels.label : run.labels.name),
+                               text(run.key), text(run.stage)});
+    }
+  }
+  return kept;
 }
 
 /// Groups the runs by stage and seedless stage key, in key order.
@@ -329,8 +363,8 @@ std::string quantization_gap(const Variant& model, const CalibrationFamily& fami
 }
 
 /// The paper's claims for one calibration family, a row each (docs/sweeps.md "Claims").
-void claims_of(const Variant& model, const CalibrationFamily& family, const std::string& primary,
-               ReportTable& claims) {
+void claims_of(const Variant& model, const std::string& model_name, const CalibrationFamily& family,
+               const std::string& primary, ReportTable& claims) {
   if (family.qat == nullptr || family.ptqat.empty()) return;
   // The paper's rule at the freeze ratio nearest 0.5.
   const Variant* rule = nullptr;
@@ -348,7 +382,7 @@ void claims_of(const Variant& model, const CalibrationFamily& family, const std:
   const auto add = [&](const std::string& claim, const PairedStats& effect, int decimals,
                        bool higher_is_claimed) {
     ReportCell cell = paired(effect, decimals);
-    claims.rows.push_back({text(claim), text(model.labels.model), text(bits), cell,
+    claims.rows.push_back({text(claim), text(model_name), text(bits), cell,
                            text(std::to_string(effect.differences.count)),
                            text(verdict(effect, higher_is_claimed)), text(gap)});
   };
@@ -381,14 +415,31 @@ void claims_of(const Variant& model, const CalibrationFamily& family, const std:
 
 }  // namespace
 
-std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
+std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
+  ReportTable left_out;
+  left_out.kind = ReportTable::Kind::kLeftOut;
+  left_out.header = {"stage name", "key", "stage"};
+  const std::vector<RunRecord> runs = current_lineages(all_runs, left_out);
+  left_out.title = fmt::format(
+      "Left out: {} record(s) made from an earlier version of a stage they continue (rerun "
+      "the sweep to remake them)",
+      left_out.rows.size());
   const std::map<std::string, Variant> variants = variants_of(runs);
   std::vector<ReportTable> tables;
   std::vector<ReportTable> ablations;
   std::vector<ReportTable> overlaps;
   ReportTable claims = claims_table();
+  std::set<std::string> model_names;
   for (const auto& [float_key, model] : variants) {
     if (model.stage != "float_train") continue;
+    // The model as its stage names begin ("detection-cnn"; records before names: "detection");
+    // the key too when two float models share that (they differ in a field names leave out).
+    const std::string& name = model.labels.name;
+    std::string model_name =
+        name.empty() ? model.labels.model : name.substr(0, name.find('/'));
+    if (!model_names.insert(model_name).second) {
+      model_name += " " + float_key.substr(0, 8);
+    }
     // The stages of this float model: what its table and ablations show.
     std::vector<const Variant*> stages = {&model};
     for (const auto& [key, variant] : variants) {
@@ -405,8 +456,8 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
     });
 
     ReportTable table;
-    table.title = fmt::format("{}: float model {} ({} epochs)", model.labels.model,
-                              float_key.substr(0, 8), model.labels.epochs);
+    table.title = fmt::format("{}: float model ({} epochs) and its quantizations", model_name,
+                              model.labels.epochs);
     table.header = columns.header();
     table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
     for (const auto& [calibrate_key, calibration] : variants) {
@@ -421,17 +472,20 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
                                          fmt::format("{:g}", variant->labels.freeze_ratio),
                                          variant->labels.rule, family.qat));
       }
-      claims_of(model, family, primary, claims);
+      claims_of(model, model_name, family, primary, claims);
       if (family.ptqat.empty()) continue;
-      ablations.push_back(
-          ablation_table(family,
-                         fmt::format("{}: {} vs freeze ratio and selection rule, {} of model {}",
-                                     model.labels.model, primary, bits, float_key.substr(0, 8)),
-                         primary));
+      ablations.push_back(ablation_table(
+          family,
+          fmt::format("{} {}: {} vs freeze ratio and selection rule", model_name, bits, primary),
+          primary));
+      ablations.back().slug = fmt::format("{}_{}", model_name, bits);
+      for (char& c : ablations.back().slug) {
+        c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
       ReportTable overlap = overlap_table(
-          family, fmt::format("{}: overlap (Jaccard) of the frozen set with the one each "
-                              "discrepancy measure selects, {} of model {}",
-                              model.labels.model, bits, float_key.substr(0, 8)));
+          family, fmt::format("{} {}: overlap (Jaccard) of the frozen set with the one each "
+                              "discrepancy measure selects",
+                              model_name, bits));
       if (!overlap.rows.empty()) overlaps.push_back(std::move(overlap));
     }
     tables.push_back(std::move(table));
@@ -439,6 +493,7 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs) {
   if (!claims.rows.empty()) tables.push_back(std::move(claims));
   tables.insert(tables.end(), ablations.begin(), ablations.end());
   tables.insert(tables.end(), overlaps.begin(), overlaps.end());
+  if (!left_out.rows.empty()) tables.push_back(std::move(left_out));
   return tables;
 }
 

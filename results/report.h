@@ -40,15 +40,20 @@ struct ReportTable {
   /// kOverlap: per PTQAT fine-tune, the Jaccard overlap of its frozen set with the one each
   /// discrepancy measure would have selected (RunRecord::frozen_overlap).
   /// kClaims: the paper's claims, a line each: the paired effect, its interval, n and a verdict.
-  enum class Kind { kComparison, kAblation, kOverlap, kClaims } kind = Kind::kComparison;
+  /// kLeftOut: the records the other tables leave out, a line each, and why.
+  enum class Kind { kComparison, kAblation, kOverlap, kClaims, kLeftOut } kind = Kind::kComparison;
   std::string title;
   std::string value_name;  ///< ablation: the metric its cells hold
+  std::string slug;        ///< ablation: what its figure's file is named by, "detection-cnn_w4a8"
   std::vector<std::string> header;
   std::vector<std::vector<ReportCell>> rows;
 };
 
 /// The comparison and ablation tables of `runs` (records of any stages; evaluate records are
-/// left out). DataError naming the run when a record's config cannot be read.
+/// left out). A record made from an earlier version of a stage it continues (its parent was
+/// recorded again since, say after its checkpoint was lost) would pair with the newer version's
+/// stages: such records are left out of every table and listed in a last kLeftOut table.
+/// DataError naming the run when a record's config cannot be read.
 std::vector<ReportTable> report_tables(const std::vector<RunRecord>& runs);
 
 /// The tables as Markdown (### title, pipe table) or LaTeX (booktabs table environments); as

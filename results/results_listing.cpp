@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -10,12 +11,16 @@ namespace ptqat::results {
 std::string results_table(const std::vector<RunRecord>& runs) {
   // The headline metrics of the three tasks; a stage shows those it recorded.
   const std::vector<std::string> metrics = {"NDS", "mAP", "mIoU"};
+  // Names first (what people read), keys after (what files are named by).
+  size_t width = 4;
+  for (const RunRecord& run : runs) width = std::max(width, run.labels.name.size());
   std::string table =
-      fmt::format("{:<32}  {:<11}  {:<6}  {:<32}", "key", "stage", "method", "parent");
+      fmt::format("{:<{}}  {:<32}  {:<11}  {:<32}", "name", width, "key", "stage", "parent");
   for (const auto& name : metrics) table += fmt::format("  {:>7}", name);
   table += fmt::format("  {:>10}  {:>8}  {}\n", "trainable", "wall s", "finished");
   for (const RunRecord& run : runs) {
-    table += fmt::format("{:<32}  {:<11}  {:<6}  {:<32}", run.key, run.stage, run.method,
+    table += fmt::format("{:<{}}  {:<32}  {:<11}  {:<32}",
+                         run.labels.name.empty() ? "-" : run.labels.name, width, run.key, run.stage,
                          run.parent_key.empty() ? "-" : run.parent_key);
     for (const auto& name : metrics) {
       const auto found = run.metrics.find(name);
@@ -34,6 +39,7 @@ std::string results_json_lines(const std::vector<RunRecord>& runs) {
     const auto loss = run.history.find("loss");
     const nlohmann::json line = {
         {"key", run.key},
+        {"name", run.labels.name},
         {"parent_key", run.parent_key},
         {"stage", run.stage},
         {"task", run.task},
@@ -76,7 +82,8 @@ std::string results_csv(const std::vector<RunRecord>& runs) {
                                      "discrepancy_mode",
                                      "quant_seed",
                                      "float_seed",
-                                     "label"};
+                                     "label",
+                                     "name"};
   header.insert(header.end(), metric_names.begin(), metric_names.end());
   for (const char* cost : {"wall_s", "train_s", "attempts", "peak_bytes", "peak_device_bytes",
                            "trainable_params", "finished_at"}) {
@@ -106,7 +113,8 @@ std::string results_csv(const std::vector<RunRecord>& runs) {
                                        l.discrepancy_mode,
                                        std::to_string(l.quant_seed),
                                        std::to_string(l.float_seed),
-                                       l.label};
+                                       l.label,
+                                       l.name};
     for (const std::string& name : metric_names) {
       const auto found = run.metrics.find(name);
       fields.push_back(found == run.metrics.end() ? "" : number(found->second));

@@ -52,6 +52,9 @@ struct LayerRow {
 struct RunLabels {
   /// What the record is, as a table row names it: "float", "PTQ", "QAT", "PTQAT 0.5 smallest".
   std::string label;
+  /// The stage's name for people: "detection-cnn/w4a8/ptqat-0.50-smallest/seed1"
+  /// (runner/stage_keys.h StageNames); "" in records made before names.
+  std::string name;
   std::string model;        ///< the task and its BEV encoder: "detection, transformer encoder"
   std::string bits;         ///< "W4A8"
   int64_t weight_bits = 0;  ///< quant.weight.bits; 32 for a float model

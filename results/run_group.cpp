@@ -125,6 +125,7 @@ void write_labels(const h5::Group& run, const RunLabels& labels) {
   run.set_attribute_utf8("label_fine_tune_group", labels.fine_tune_group);
   // The flat, typed columns of docs/results.md ("What a record is").
   run.set_attribute_utf8("label", labels.label);
+  run.set_attribute_utf8("name", labels.name);
   run.set_attribute("weight_bits", labels.weight_bits);
   run.set_attribute("activation_bits", labels.activation_bits);
   run.set_attribute("freeze_ratio", labels.freeze_ratio);
@@ -157,6 +158,7 @@ RunLabels read_labels(const h5::Group& run) {
   labels.fine_tune_group = run.attribute("label_fine_tune_group");
   if (!run.has_attribute("quant_seed")) return labels;  // written before the flat columns
   labels.label = run.attribute("label");
+  if (run.has_attribute("name")) labels.name = run.attribute("name");
   labels.weight_bits = run.int64_attribute("weight_bits");
   labels.activation_bits = run.int64_attribute("activation_bits");
   labels.discrepancy_metric = run.attribute("discrepancy_metric");

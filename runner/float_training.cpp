@@ -1,5 +1,7 @@
 #include "runner/float_training.h"
 
+#include <filesystem>
+
 #include "core/resources.h"
 #include "runner/stage_context.h"
 #include "runner/stage_keys.h"
@@ -19,7 +21,7 @@ tasks::TaskMetrics run_float_training(const RunConfig& launch_config, core::Coll
   check_output(config);
   const results::ResultsStore store(config.output.dir);
   const bool recorded = store.contains(key);
-  if (recorded && !config.runtime.force) {
+  if (recorded && !config.runtime.force && std::filesystem::exists(paths.checkpoint)) {
     const tasks::TaskMetrics metrics = recorded_metrics(store.read(key));
     out << fmt::format(
         "float model {}: recorded, reusing {} ({}); --force trains it again and keeps this "

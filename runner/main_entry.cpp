@@ -1,5 +1,6 @@
 #include "runner/main_entry.h"
 
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -13,6 +14,9 @@ namespace ptqat::runner {
 
 int run_main(int argc, char** argv) {
   core::keep_freed_memory_in_heap();  // Note [allocator] in core/resources.h
+  // A line of the report is written when it ends, also into a pipe or a Slurm log: interleaved
+  // with stderr's log lines in the order they happened (std::cout writes through stdio).
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   // MPI only under a launcher: a plain `ptqat` call stays a plain process. Outside the try, so
   // a failure can still abort the job (distributed/mpi_world.h).
   std::optional<distributed::MpiWorld> world;

@@ -8,10 +8,14 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/progress_sink.h"
+
 namespace ptqat::runner {
 namespace {
 
 constexpr int kBarWidth = 20;
+// To a sweep's board (core/progress_sink.h): often enough to watch, rarely enough for MPI.
+constexpr double kForwardInterval_s = 1.0;
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -72,6 +76,10 @@ void ProgressReporter::update(int64_t count,
   count_ = count;
   values_ = values;
   const double since_last = now() - last_emit_s_;
+  if (core::progress_sink()) {
+    if (since_last >= kForwardInterval_s) emit(false);
+    return;
+  }
   if (bar_) {
     if (since_last >= options_.redraw_interval_s) emit(false);
     return;
@@ -116,6 +124,10 @@ void ProgressReporter::emit(bool final) {
   const double t = now();
   last_emit_s_ = t;
   const std::string status = status_text(count_, t - start_s_, values_);
+  if (const core::ProgressSink& sink = core::progress_sink()) {
+    sink(status);
+    return;
+  }
   if (!bar_) {
     last_percent_step_ = percent_step(count_);
     if (options_.line_sink) {
@@ -137,6 +149,31 @@ void ProgressReporter::emit(bool final) {
   last_width_ = width;
   std::fprintf(options_.bar_stream, "\r%s%s", line.c_str(), final ? "\n" : "");
   std::fflush(options_.bar_stream);
+}
+
+std::function<void(int64_t)> with_pass_progress(std::string label, int64_t count, int rank,
+                                                std::function<void(int64_t)> body) {
+  struct Passes {
+    int pass = 0;
+    int64_t last_item = -1;
+    std::unique_ptr<ProgressReporter> reporter;
+  };
+  auto passes = std::make_shared<Passes>();
+  return [label = std::move(label), count, rank, body = std::move(body), passes](int64_t item) {
+    // A pass may call an item more than once (a float, then a quantized forward): a new pass
+    // starts where the items go back.
+    if (!passes->reporter || item < passes->last_item) {
+      passes->reporter.reset();  // finishes the previous pass
+      ProgressOptions quiet;     // in a log: a line every 30 s and the last, not every 10 %
+      quiet.line_percent = 0;
+      passes->reporter = std::make_unique<ProgressReporter>(
+          fmt::format("{} pass {}", label, ++passes->pass), count, rank, quiet);
+    }
+    passes->last_item = item;
+    body(item);
+    passes->reporter->update(item + 1);
+    if (item + 1 == count) passes->reporter->finish();
+  };
 }
 
 }  // namespace ptqat::runner

@@ -3,7 +3,8 @@
 // redrawn in place: label, bar, count/total, percent, rate, ETA and a few named values. When
 // stderr is a file or a pipe (Slurm logs, `ptqat ... 2> log`), plain log lines through spdlog
 // every so many seconds or percent instead, so a log never fills with carriage returns. Only rank
-// 0 shows progress; the other ranks' reporters do nothing.
+// 0 shows progress; the other ranks' reporters do nothing. In a sweep, the status goes to the
+// sweep's board instead (core/progress_sink.h), once a second.
 //
 //   ProgressReporter progress("epoch 3", loader.size(), world.rank());
 //   for (...) { ...; progress.update(step + 1, {{"loss", loss}}); }
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,5 +89,11 @@ class ProgressReporter {
   int64_t count_ = 0;
   std::vector<std::pair<std::string, double>> values_;
 };
+
+/// `body`, which a pass calls with the items 0..count-1 in order (the calibration and
+/// discrepancy passes of quant/, which may call an item twice in a row), with the progress of
+/// each pass: "<label> pass k: 3/8 ...".
+std::function<void(int64_t)> with_pass_progress(std::string label, int64_t count, int rank,
+                                                std::function<void(int64_t)> body);
 
 }  // namespace ptqat::runner

@@ -12,6 +12,7 @@
 #include "quant/layer_policy.h"
 #include "quant/selection.h"
 #include "runner/checkpoint.h"
+#include "runner/progress.h"
 #include "runner/stage_keys.h"
 #include "runner/stage_record.h"
 #include "runner/stage_run.h"
@@ -52,10 +53,13 @@ Calibration run_calibration_stage(const StageContext& context, torch::nn::Module
   const auto forward = [&](int64_t batch) { context.task().forward(model, batches.at(batch)); };
   const auto count = static_cast<int64_t>(batches.size());
   core::SingleProcessCollective group;
-  quant::calibrate(model, layers, count, forward, group);
+  const int rank = context.group().rank();
+  quant::calibrate(model, layers, count, with_pass_progress("calibration", count, rank, forward),
+                   group);
   Calibration calibration;
-  calibration.table =
-      quant::measure_discrepancy(model, layers, count, forward, config.quant, group);
+  calibration.table = quant::measure_discrepancy(
+      model, layers, count, with_pass_progress("discrepancy", count, rank, forward), config.quant,
+      group);
   calibration.ptq_metrics = context.evaluate(model, {});
 
   TrainingState state;

@@ -18,6 +18,7 @@
 #endif
 #include "distributed/job_group.h"
 #include "quant/selection.h"
+#include "runner/progress.h"
 
 namespace ptqat::runner {
 
@@ -140,9 +141,15 @@ tasks::TaskMetrics StageContext::evaluate_on(const datasets::NuScenesDataset& se
   auto evaluation = task.begin_evaluation();
   {
     torch::NoGradGuard no_grad;
+    ProgressOptions quiet;  // in a log: a line every 30 s and the last, not every 10 %
+    quiet.line_percent = 0;
+    ProgressReporter progress("evaluation", loader.steps_per_epoch(), group_.rank(), quiet);
+    int64_t evaluated = 0;
     // Drops the padding. The copy overlaps the previous batch's kernels (pinned by the loader).
-    while (auto batch = loader.next())
+    while (auto batch = loader.next()) {
       evaluation->add(model, batch->to(device_, /*non_blocking=*/true));
+      progress.update(++evaluated);
+    }
   }
   model.train(was_training);
   if (group_.world_size() > 1) {

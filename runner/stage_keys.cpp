@@ -1,5 +1,7 @@
 #include "runner/stage_keys.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <vector>
 
@@ -23,6 +25,32 @@ std::vector<IgnoredField> ignored_fields(const quant::QuantConfig& quant) {
     fields.push_back({"quant.select_seed", [](quant::QuantConfig& q) { q.select_seed = -1; }});
   }
   return fields;
+}
+
+StageNames stage_names(const RunConfig& config) {
+  const quant::QuantConfig& quant = config.quant;
+  std::string model = fmt::format("{}-{}", config.task,
+                                  config.model.encoder == "second" ? "cnn" : config.model.encoder);
+  if (config.seed != 0) model += fmt::format("/float-seed{}", config.seed);
+  StageNames names;
+  names.float_train = model + "/float";
+  const std::string bits =
+      fmt::format("{}/w{}a{}", model, quant.weight.bits, quant.activation.bits);
+  names.calibrate = bits + "/ptq";
+  if (quant.method == quant::QuantMethod::kPtq) return names;
+  std::string method = quant::method_name(quant.method);
+  if (quant.method == quant::QuantMethod::kPtqat) {
+    method += fmt::format("-{:.2f}-{}", quant.freeze_ratio, quant::rule_name(quant.rule));
+    const quant::QuantConfig defaults;
+    if (quant.discrepancy_metric != defaults.discrepancy_metric) {
+      method += std::string("-") + quant::discrepancy_metric_name(quant.discrepancy_metric);
+    }
+    if (quant.discrepancy_mode != defaults.discrepancy_mode) {
+      method += std::string("-") + quant::discrepancy_mode_name(quant.discrepancy_mode);
+    }
+  }
+  names.fine_tune = fmt::format("{}/{}/seed{}", bits, method, quant.seed);
+  return names;
 }
 
 StageKeys stage_keys(const RunConfig& config) {

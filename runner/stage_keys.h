@@ -22,6 +22,17 @@ struct StageKeys {
 };
 StageKeys stage_keys(const RunConfig& config);
 
+/// The stages' names for people, the readable twins of the keys:
+/// "detection-cnn/float", "detection-cnn/w4a8/ptq", "detection-cnn/w4a8/ptqat-0.50-smallest/seed1"
+/// (a float seed other than 0 adds "/float-seed<n>" after the model; a discrepancy measure other
+/// than the default adds "-<metric>" or "-<mode>" to the method). Logs, `results ls`, reports and
+/// plots show them; two configs that differ in a field the name leaves out (a learning rate)
+/// share a name, never a key.
+struct StageNames {
+  std::string float_train, calibrate, fine_tune;  ///< fine_tune: QAT and PTQAT only
+};
+StageNames stage_names(const RunConfig& config);
+
 /// A config field that quant.method ignores: its key, and how stage_keys() fixes its value.
 struct IgnoredField {
   const char* key;

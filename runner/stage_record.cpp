@@ -40,6 +40,10 @@ results::RunLabels record_labels(const RunConfig& config, const std::string& met
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
   }
+  const StageNames names = stage_names(config);
+  labels.name = float_model       ? names.float_train
+                : method == "ptq" ? names.calibrate
+                                  : names.fine_tune;
   labels.epochs = config.train.epochs;
   labels.primary_metric = primary_metric;
   // Runs that differ only in their seeds share these: one row of a report, statistics over the

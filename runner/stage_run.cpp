@@ -1,7 +1,9 @@
 #include "runner/stage_run.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <ostream>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "core/error.h"
 #include "core/stage_key.h"
 #include "quant/selection.h"
+#include "runner/stage_keys.h"
 #include "runner/stage_record.h"
 
 namespace ptqat::runner {
@@ -64,10 +67,13 @@ void say_why_it_runs_again(const RunConfig& config, const std::string& key,
                            const std::string& stage_label, std::ostream& out) {
   const results::ResultsStore store(config.output.dir);
   if (!store.contains(key)) return;
-  const std::string why = config.runtime.force
-                              ? "--force runs it again"
-                              : "made from an earlier version of a stage it continues, which was "
-                                "recorded again since; running it again";
+  const std::string checkpoint = stage_paths(config, key).checkpoint;
+  const std::string why =
+      config.runtime.force ? "--force runs it again"
+      : !std::filesystem::exists(checkpoint)
+          ? fmt::format("its checkpoint {} is gone; making it again", checkpoint)
+          : "made from an earlier version of a stage it continues, which was recorded again "
+            "since; running it again";
   out << fmt::format("{} {}: recorded; {} (the earlier record stays as a superseded version)\n",
                      stage_label, key, why);
 }
@@ -85,6 +91,32 @@ std::string recorded_checkpoint_content(const RunConfig& config, const std::stri
   return content;
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Links the stage's checkpoint as <output_dir>/by-name/<name>.pt.
+void link_by_name(const std::string& output_dir, const std::string& name,
+                  const std::string& checkpoint) {
+  if (name.empty()) return;
+  // <dir>/by-name/detection-cnn/w4a8/qat/seed0.pt -> ../../../../checkpoints/<key>.pt: files stay
+  // keyed by hash (names can repeat across configs), and people browse them by name. A link is
+  // replaced atomically (rename) by the latest stage of the name; a failure costs only the link.
+  const fs::path link = fs::path(output_dir) / "by-name" / (name + ".pt");
+  std::error_code error;
+  fs::create_directories(link.parent_path(), error);
+  const fs::path target =
+      fs::relative(fs::absolute(checkpoint), fs::absolute(link.parent_path()), error);
+  const fs::path temporary = link.string() + ".tmp";
+  fs::remove(temporary, error);
+  fs::create_symlink(target, temporary, error);
+  if (!error) fs::rename(temporary, link, error);
+  if (error)
+    spdlog::warn("{}: cannot link the checkpoint by name: {}", link.string(), error.message());
+}
+
+}  // namespace
+
 void publish(const StageContext& context, results::RunRecord record,
              const std::string& checkpoint) {
   if (context.writes()) {
@@ -96,6 +128,7 @@ void publish(const StageContext& context, results::RunRecord record,
     const bool again = store.contains(record.key);
     store.write(record, again ? results::Recording::kNewVersion : results::Recording::kNew);
     store.consolidate(results_path(config.output));
+    if (!checkpoint.empty()) link_by_name(config.output.dir, record.labels.name, checkpoint);
   }
   context.group().barrier();
 }

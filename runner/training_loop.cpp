@@ -116,8 +116,14 @@ TrainingOutcome train_stage(const StageContext& context, torch::nn::Module& mode
       PTQAT_CHECK(std::isfinite(loss_value), Error,
                   "{}: the loss is {} at epoch {} step {} (lower the lr?)", stage.name, loss_value,
                   epoch + 1, step_in_epoch + 1);
-      loss.total.backward();
-      if (gradients) gradients->average_gradients();
+      // Each rank's loss scaled by 1 / ranks: the summed gradients are the average
+      // (distributed/gradient_buckets.h), with no pass to divide them.
+      if (gradients) {
+        (loss.total * gradients->loss_scale()).backward();
+        gradients->sum_gradients();
+      } else {
+        loss.total.backward();
+      }
       if (settings.grad_clip_norm > 0) {
         torch::nn::utils::clip_grad_norm_(parameters, settings.grad_clip_norm);
       }

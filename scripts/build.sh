@@ -14,4 +14,6 @@ if [[ "${PTQAT_TORCH:-}" == pip ]]; then
     --build "$build_dir" -- "$@"
 fi
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build_dir" --parallel "${PTQAT_BUILD_JOBS:-$(nproc)}"
+# PTQAT_BUILD_TARGET=ptqat builds the executable alone (scripts/paper-demo.sh), not the tests.
+cmake --build "$build_dir" --parallel "${PTQAT_BUILD_JOBS:-$(nproc)}" \
+  ${PTQAT_BUILD_TARGET:+--target "$PTQAT_BUILD_TARGET"}

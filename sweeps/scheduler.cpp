@@ -10,11 +10,13 @@
 
 #include "core/error.h"
 #include "core/preemption.h"
+#include "core/progress_sink.h"
 #include "core/resources.h"
 #include "distributed/coordination.h"
 #include "distributed/job_group.h"
 #include "distributed/mpi_communicator.h"
 #include "distributed/mpi_world.h"
+#include "sweeps/sweep_board.h"
 
 namespace ptqat::sweeps {
 namespace {
@@ -26,10 +28,6 @@ constexpr int kNoneLeft = -1;
 constexpr int kPreemptedReport = -2;  // a leader's report: its stage stopped on preemption
 // Leader -> coordinator: the index it finished, kNoneLeft (nothing yet) or kPreemptedReport.
 // Coordinator -> leader: the index to run, or kNoneLeft.
-
-std::string stage_line(const StageNode& node) {
-  return fmt::format("{} {} {}", node.stage, node.key, node.description);
-}
 
 /// Which stages are recorded, as world rank 0 sees it, on every rank.
 std::vector<bool> recorded_on_rank0(const StageGraph& graph,
@@ -61,33 +59,35 @@ bool preemption_in_any(bool preempted, MpiCommunicator& world) {
 class Coordinator {
  public:
   Coordinator(const StageGraph& graph, std::vector<bool> done, int ranks_per_group, int groups,
-              CoordinationChannel& channel, std::ostream& log)
+              CoordinationChannel& channel, SweepBoard& board)
       : graph_(graph),
         done_(std::move(done)),
         running_(done_.size(), false),
         ranks_per_group_(ranks_per_group),
         groups_(groups),
         channel_(channel),
-        log_(log) {}
+        board_(board) {}
 
   void serve() {
     int released = 0;
     std::deque<int> idle;  // world ranks of the leaders waiting for a stage
     while (released < groups_) {
-      const auto [leader, finished] = channel_.receive_from_any_leader();
+      const auto [leader, finished] = channel_.receive_from_any_leader([&] {
+        while (const auto progress = channel_.poll_progress()) {
+          board_.status(progress->first / ranks_per_group_, progress->second);
+        }
+        board_.tick();
+      });
       // Stop handing out stages once preemption is asked for: here, or in a group that stopped.
       stopping_ = stopping_ || finished == kPreemptedReport || core::preemption_requested();
       if (finished == kPreemptedReport) {
-        log_ << fmt::format("group {} stopped its stage for preemption\n",
-                            leader / ranks_per_group_)
-             << std::flush;
+        board_.note(
+            fmt::format("group {} stopped its stage for preemption", leader / ranks_per_group_));
       } else if (finished != kNoneLeft) {
         done_[static_cast<size_t>(finished)] = true;
         running_[static_cast<size_t>(finished)] = false;
-        log_ << fmt::format("done  {} (group {}, {:.1f} s)\n",
-                            stage_line(graph_.nodes()[static_cast<size_t>(finished)]),
-                            leader / ranks_per_group_, started_.at(finished).seconds())
-             << std::flush;
+        board_.finished(static_cast<size_t>(finished), leader / ranks_per_group_,
+                        started_.at(finished).seconds());
       }
       idle.push_back(leader);
       while (!idle.empty()) {
@@ -130,10 +130,7 @@ class Coordinator {
     if (index != kNoneLeft) {
       running_[static_cast<size_t>(index)] = true;
       started_.insert_or_assign(index, core::Stopwatch());
-      log_ << fmt::format("start {} (group {})\n",
-                          stage_line(graph_.nodes()[static_cast<size_t>(index)]),
-                          leader / ranks_per_group_)
-           << std::flush;
+      board_.started(static_cast<size_t>(index), leader / ranks_per_group_);
     }
     channel_.send_to_leader(leader, index);
   }
@@ -146,7 +143,7 @@ class Coordinator {
   int ranks_per_group_;
   int groups_;
   CoordinationChannel& channel_;
-  std::ostream& log_;
+  SweepBoard& board_;
 };
 
 /// Joins the coordinator thread, or, when an exception is unwinding (the job is about to be
@@ -171,8 +168,10 @@ class CoordinatorThread {
   int uncaught_;
 };
 
+/// Runs every stage not `done` in order on `group`; `board` (on the group's rank 0 only, else
+/// null) shows them.
 ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& done,
-                             core::Collective& group, const StageRunner& run, std::ostream& log) {
+                             core::Collective& group, const StageRunner& run, SweepBoard* board) {
   ScheduleSummary summary;
   for (size_t i = 0; i < graph.nodes().size(); ++i) {
     const StageNode& node = graph.nodes()[i];
@@ -184,12 +183,9 @@ ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& d
       throw core::Preempted(fmt::format("stopped before stage {}", node.key));
     }
     const core::Stopwatch stopwatch;
-    if (group.rank() == 0) log << "start " << stage_line(node) << "\n" << std::flush;
+    if (board != nullptr) board->started(i, 0);
     run(node, group);
-    if (group.rank() == 0) {
-      log << fmt::format("done  {} ({:.1f} s)\n", stage_line(node), stopwatch.seconds())
-          << std::flush;
-    }
+    if (board != nullptr) board->finished(i, 0, stopwatch.seconds());
     ++summary.run;
   }
   return summary;
@@ -199,12 +195,16 @@ ScheduleSummary run_in_order(const StageGraph& graph, const std::vector<bool>& d
 
 ScheduleSummary run_graph(const StageGraph& graph,
                           const std::function<bool(const std::string&)>& recorded,
-                          int ranks_per_run, const StageRunner& run, std::ostream& log) {
+                          int ranks_per_run, const StageRunner& run, std::ostream& log,
+                          const StageTimes& times) {
   if (!distributed::mpi_running()) {
     core::SingleProcessCollective alone;
     std::vector<bool> done(graph.nodes().size());
     for (size_t i = 0; i < done.size(); ++i) done[i] = recorded(graph.nodes()[i].key);
-    return run_in_order(graph, done, alone, run, log);
+    SweepBoard board(graph, done, 1, times, log);
+    const core::ScopedProgressSink to_board(
+        [&](const std::string& text) { board.status(0, text); });
+    return run_in_order(graph, done, alone, run, &board);
   }
 
   MpiCommunicator world = MpiCommunicator::world();
@@ -217,9 +217,16 @@ ScheduleSummary run_graph(const StageGraph& graph,
   ScheduleSummary summary;
   for (const bool is_done : done) summary.skipped += is_done ? 1 : 0;
   summary.run = done.size() - summary.skipped;
+  // World rank 0 shows the sweep; its own stages report to the board directly.
+  std::optional<SweepBoard> board;
+  std::optional<core::ScopedProgressSink> to_board;
+  if (world.rank() == 0) {
+    board.emplace(graph, done, groups, times, log);
+    to_board.emplace([&](const std::string& text) { board->status(0, text); });
+  }
 
   if (groups == 1) {
-    run_in_order(graph, done, group, run, log);  // throws Preempted on every rank alike
+    run_in_order(graph, done, group, run, board ? &*board : nullptr);  // Preempted on every rank
     world.barrier();
     return summary;
   }
@@ -230,10 +237,15 @@ ScheduleSummary run_graph(const StageGraph& graph,
               "(docs/sweeps.md); this MPI provides less. Set ranks_per_run to the number of ranks",
               groups);
   CoordinationChannel channel(world);
+  // The other groups' leaders forward their stages' progress to the board.
+  std::optional<core::ScopedProgressSink> to_coordinator;
+  if (world.rank() != 0 && group.rank() == 0) {
+    to_coordinator.emplace([&](const std::string& text) { channel.send_progress(text); });
+  }
   std::optional<Coordinator> coordinator;
   std::optional<CoordinatorThread> coordinator_thread;
   if (world.rank() == 0) {
-    coordinator.emplace(graph, done, ranks_per_run, groups, channel, log);
+    coordinator.emplace(graph, done, ranks_per_run, groups, channel, *board);
     coordinator_thread.emplace(std::thread([&] {
       try {
         coordinator->serve();

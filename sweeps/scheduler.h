@@ -21,6 +21,7 @@
 
 #include "core/collective.h"
 #include "sweeps/stage_graph.h"
+#include "sweeps/sweep_board.h"
 
 namespace ptqat::sweeps {
 
@@ -35,13 +36,15 @@ struct ScheduleSummary {
 
 /// Runs every stage of `graph` that `recorded` (asked on world rank 0 only) does not know, each
 /// after its parent, on groups of `ranks_per_run` ranks. Without MPI this process runs them in
-/// order. Progress lines ("start ... on group g", "done ...") go to `log` on world rank 0.
+/// order. World rank 0 shows the sweep on `log` (sweeps/sweep_board.h: start and done lines,
+/// each group's progress, an ETA from `times`).
 /// Returns on every rank once the whole graph is done. On preemption (core/preemption.h) no
 /// further stage starts, running stages stop at an agreed step with a resume point, and every
 /// rank throws core::Preempted. DistError when ranks_per_run does not divide the world size, or
 /// several groups lack MPI's THREAD_MULTIPLE level.
 ScheduleSummary run_graph(const StageGraph& graph,
                           const std::function<bool(const std::string&)>& recorded,
-                          int ranks_per_run, const StageRunner& run, std::ostream& log);
+                          int ranks_per_run, const StageRunner& run, std::ostream& log,
+                          const StageTimes& times = {});
 
 }  // namespace ptqat::sweeps

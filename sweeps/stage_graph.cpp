@@ -38,8 +38,9 @@ void StageGraph::print_plan(std::ostream& out,
       const bool is_done = recorded(node.key);
       done += is_done ? 1 : 0;
       ++per_stage[node.stage];
-      out << fmt::format("{:<4} {}{:<10} {}  {}\n", is_done ? "done" : "", std::string(2 * depth, ' '),
-                         node.stage, node.key, node.description);
+      out << fmt::format("{:<4} {}{:<10} {}  {}\n", is_done ? "done" : "",
+                         std::string(2 * depth, ' '), node.stage, node.key,
+                         node.name.empty() ? node.description : node.name);
       print(static_cast<long>(child), depth + 1);
     }
   };

@@ -1,6 +1,6 @@
 #pragma once
-// The DAG of a sweep's stages (docs/architecture.md "Data flow of one run"): nodes are stages named by
-// their stage keys, edges point from a stage to the stage it continues. Points that share a
+// The DAG of a sweep's stages (docs/architecture.md "Data flow of one run"): nodes are stages named
+// by their stage keys, edges point from a stage to the stage it continues. Points that share a
 // prefix (one float model, one calibration per quantization setting) share its nodes, because
 // equal stages have equal keys.
 
@@ -19,6 +19,7 @@ struct StageNode {
   std::string stage;        ///< "float_train", "calibrate", "fine_tune", ...
   std::string description;  ///< what distinguishes it, for the plan
   size_t point = 0;         ///< the first sweep point that needs it: the config that runs it
+  std::string name;         ///< for people: "detection-cnn/w4a8/qat/seed0"; "" shows description
 };
 
 class StageGraph {

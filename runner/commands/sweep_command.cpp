@@ -1,4 +1,4 @@
-// ptqat sweep SWEEP.toml [--out RESULTS.h5] [--set ...] [--dry-run]
+// ptqat sweep SWEEP.toml [--out RESULTS.h5] [--set ...] [--only NAME ...] [--dry-run]
 
 #include <memory>
 
@@ -17,6 +17,9 @@ void add_sweep_command(CLI::App& app, CommandTable& table) {
       ->required();
   sweep->add_option("--out", options->out, "results file (default <output.dir>/results.h5)");
   sweep->add_option("--set", options->overrides, "override a key of every point (repeatable)");
+  sweep->add_option("--only", options->only,
+                    "run only the points whose fine-tune (or calibration) name starts with this "
+                    "(detection-cnn, segmentation-cnn/w4a8, .../seed0; repeatable)");
   sweep->add_flag("--dry-run", options->dry_run, "print the stage plan and stop");
   table.push_back({sweep, [options](std::ostream& out) { run_sweep(*options, out); }});
 }

@@ -3,6 +3,7 @@
 #include "distributed/gradient_buckets.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <vector>
 
@@ -27,15 +28,22 @@ struct Mlp : torch::nn::Module {
 std::vector<torch::Tensor> parameters_of(Mlp& model) { return model.parameters(); }
 
 /// `steps` SGD steps (momentum, weight decay) on `batches[step]` with a per-sample mean loss,
-/// gradients averaged by `buckets` when given.
+/// gradients averaged by `buckets` when given, as the training loop does: the loss scaled by
+/// 1 / ranks, the gradients summed (they live in the buckets after the first step, and the
+/// optimizer's zero_grad must work on them).
 void train(Mlp& model, const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches,
            GradientBuckets* buckets) {
   torch::optim::SGD optimizer(model.parameters(),
                               torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3));
   for (const auto& [x, y] : batches) {
     optimizer.zero_grad();
-    torch::mse_loss(model.forward(x), y).backward();
-    if (buckets != nullptr) buckets->average_gradients();
+    const torch::Tensor loss = torch::mse_loss(model.forward(x), y);
+    if (buckets != nullptr) {
+      (loss * buckets->loss_scale()).backward();
+      buckets->sum_gradients();
+    } else {
+      loss.backward();
+    }
     optimizer.step();
   }
 }
@@ -103,6 +111,23 @@ TEST(DataParallel, AParameterWithoutGradientOnOneRankGetsTheAverage) {
   GradientBuckets with_unused({used, never}, world);
   with_unused.average_gradients();
   EXPECT_FALSE(never.grad().defined());
+}
+
+TEST(DataParallel, GradientsStayInTheBucketsAcrossZeroGradAndBackward) {
+  MpiCommunicator world = MpiCommunicator::world();
+  torch::Tensor weight = torch::ones({4}, torch::requires_grad());
+  GradientBuckets buckets({weight}, world);
+  torch::optim::SGD optimizer({weight}, torch::optim::SGDOptions(0.1));
+  for (int step = 0; step < 3; ++step) {
+    optimizer.zero_grad();  // detaches and zeroes (1.13) or resets (2.x) the bucket's alias
+    ((weight * (world.rank() + 1.0)).sum() * buckets.loss_scale()).backward();
+    buckets.sum_gradients();
+    // The average of the ranks' gradients 1 and 2.
+    EXPECT_TRUE(torch::equal(weight.grad(), torch::full({4}, 1.5f))) << "step " << step;
+  }
+  // The gradient is the bucket's memory: a second reduction without backward sums it again.
+  buckets.sum_gradients();
+  EXPECT_TRUE(torch::equal(weight.grad(), torch::full({4}, 3.0f)));
 }
 
 TEST(DataParallel, BucketsHoldOneDtypeEach) {

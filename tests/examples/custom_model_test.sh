@@ -31,7 +31,7 @@ common=(--set "data.dataroot=$work/synth-tiny" --set "output.dir=$work/run" --se
 "${run[@]}" quantize --config "$config" "${common[@]}" --method qat
 "${run[@]}" quantize --config "$config" "${common[@]}" --method ptqat
 "${run[@]}" report "$work/run/results.h5" | tee "$work/report.md"
-grep -q "presence: float model" "$work/report.md"
+grep -q "presence-cnn: float model" "$work/report.md"
 grep -q "Δ mBA vs QAT" "$work/report.md"
 grep -q "| PTQAT | W4A8 | 0.5 | smallest |" "$work/report.md"
 # The stock ptqat does not know the task, and says so in one line.

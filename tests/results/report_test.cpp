@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,33 @@ std::vector<RunRecord> sweep_runs() {
   }
   runs.push_back(record(with(0, "ptqat", 0.5, "largest"), "fine_tune", 0.33, 500));
   return runs;
+}
+
+TEST(Report, RecordsMadeFromAnEarlierVersionOfTheirParentAreLeftOutAndListed) {
+  std::vector<RunRecord> runs = sweep_runs();
+  for (RunRecord& run : runs) {
+    run.content_hash = "made-" + run.key;
+    const auto parent = std::find_if(runs.begin(), runs.end(),
+                                     [&](const RunRecord& p) { return p.key == run.parent_key; });
+    if (parent != runs.end()) run.parent_content_hash = "made-" + parent->key;
+  }
+  const size_t tables = report_tables(runs).size();
+  // Seed 1's float model recorded again (its checkpoint was lost): its calibration and
+  // fine-tunes were made from the earlier version.
+  for (RunRecord& run : runs) {
+    if (run.stage == "float_train" && run.labels.float_seed == 1) run.content_hash = "remade";
+  }
+  const std::vector<ReportTable> report = report_tables(runs);
+  ASSERT_EQ(report.size(), tables + 1);
+  const ReportTable& left_out = report.back();
+  EXPECT_EQ(left_out.kind, ReportTable::Kind::kLeftOut);
+  ASSERT_EQ(left_out.rows.size(), 3u);  // seed 1's calibration, QAT and PTQAT
+  EXPECT_NE(left_out.title.find("3 record(s) made from an earlier version"), std::string::npos);
+  // The QAT row now holds seed 0 alone.
+  const ReportTable& comparison = report.front();
+  EXPECT_EQ(comparison.rows[2][0].text, "full QAT");
+  EXPECT_EQ(comparison.rows[2][4].stat.count, 1u);
+  EXPECT_NE(render_report(report, ReportFormat::kMarkdown).find("### Left out"), std::string::npos);
 }
 
 TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
@@ -288,24 +316,49 @@ TEST(Report, RendersMarkdownLatexAndCsv) {
   EXPECT_THROW(parse_report_format("html"), ConfigError);
 }
 
-TEST(Report, PlotsArePngFilesDrawnByGnuplot) {
+TEST(Report, PlotsArePngPdfAndSvgNamedForWhatTheyShowAndScriptsReRenderFromAnywhere) {
   ptqat::testing::TempDir dir;
-  const std::vector<RunRecord> runs = sweep_runs();
+  std::vector<RunRecord> runs = sweep_runs();
+  for (RunRecord& run : runs) {
+    run.labels.name = run.stage == "float_train"
+                          ? "detection-cnn/float"
+                          : fmt::format("detection-cnn/{}/{}/seed{}", "w8a8",
+                                        run.method == "ptqat"
+                                            ? fmt::format("ptqat-{:.2f}-{}",
+                                                          run.labels.freeze_ratio, run.labels.rule)
+                                            : run.method,
+                                        run.labels.quant_seed);
+  }
   const std::vector<std::string> pngs =
       write_report_plots(runs, report_tables(runs), dir.file("plots"));
   ASSERT_EQ(pngs.size(), 4u);  // one ablation, three PTQAT fine-tunes
+  EXPECT_EQ(pngs[0], dir.file("plots/ablation_detection-cnn_w8a8.png"));
+  EXPECT_NE(pngs[1].find("/layers_detection-cnn_w8a8_ptqat-0.50-"), std::string::npos) << pngs[1];
+  const auto magic_of = [](const std::string& path, size_t size) {
+    std::ifstream file(path, std::ios::binary);
+    std::string magic(size, '\0');
+    file.read(magic.data(), static_cast<std::streamsize>(size));
+    return magic;
+  };
   for (const std::string& png : pngs) {
-    std::ifstream file(png, std::ios::binary);
-    char magic[8] = {};
-    file.read(magic, 8);
-    EXPECT_EQ(std::string(magic + 1, 3), "PNG") << png;
+    const std::string stem = png.substr(0, png.size() - 4);
+    EXPECT_EQ(magic_of(png, 4), "\x89PNG") << png;
+    EXPECT_EQ(magic_of(stem + ".pdf", 5), "%PDF-") << stem;
+    EXPECT_NE(ptqat::testing::read_bytes(stem + ".svg").find("<svg"), std::string::npos) << stem;
     EXPECT_GT(std::filesystem::file_size(png), 2000u) << png;
   }
-  // The per-layer figure names the setting it shows; its script stays beside it.
-  std::ifstream script(pngs[1].substr(0, pngs[1].size() - 4) + ".gp");
-  const std::string text((std::istreambuf_iterator<char>(script)),
-                         std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("W8A8 PTQAT freeze 0.5 rule"), std::string::npos) << text;
+  // The per-layer figure names its stage and its layers; no hash in a title.
+  const std::string layers = pngs[1].substr(0, pngs[1].size() - 4);
+  const std::string script = ptqat::testing::read_bytes(layers + ".gp");
+  EXPECT_NE(script.find("detection-cnn/w8a8/ptqat-0.50-"), std::string::npos) << script;
+  EXPECT_NE(script.find("xtic(4)"), std::string::npos) << script;
+  EXPECT_EQ(script.find(runs.back().key.substr(0, 12)), std::string::npos) << script;
+  // Moved elsewhere and run from yet another folder, the script draws beside itself.
+  std::filesystem::create_directories(dir.path() / "moved");
+  std::filesystem::copy_file(layers + ".gp", dir.path() / "moved" / "figure.gp");
+  ASSERT_EQ(std::system(("cd / && gnuplot " + dir.file("moved/figure.gp")).c_str()), 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "moved" /
+                                      std::filesystem::path(layers).filename().concat(".pdf")));
 }
 
 }  // namespace

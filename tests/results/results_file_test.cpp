@@ -231,6 +231,7 @@ TEST(ResultsStore, ExportWritesOneCsvRowPerRunThatPandasReadsBack) {
   RunRecord ptqat = evaluate_record();
   ptqat.key = kCalibrateKey;
   ptqat.metrics = {{"NDS", 0.5}, {"mAP", 0.125}};
+  ptqat.labels.name = "detection-transformer/w4a8/ptqat-0.38-random/seed3";
   store.write(ptqat);
   store.consolidate(dir.file("results.h5"));
   const std::string csv = results_csv(read_results(dir.file("results.h5")));
@@ -239,17 +240,20 @@ TEST(ResultsStore, ExportWritesOneCsvRowPerRunThatPandasReadsBack) {
   std::getline(lines, header);
   EXPECT_EQ(header,
             "key,parent_key,stage,task,model,method,weight_bits,activation_bits,freeze_ratio,rule,"
-            "discrepancy_metric,discrepancy_mode,quant_seed,float_seed,label,NDS,loss,mAP,wall_s,"
-            "train_s,attempts,peak_bytes,peak_device_bytes,trainable_params,finished_at");
+            "discrepancy_metric,discrepancy_mode,quant_seed,float_seed,label,name,NDS,loss,mAP,"
+            "wall_s,train_s,attempts,peak_bytes,peak_device_bytes,trainable_params,finished_at");
   std::string first;
   std::getline(lines, first);  // the float record: key order
-  EXPECT_EQ(first.rfind(kFloatKey + ",,float_train,detection,,float,0,0,0,,,,0,0,,,0.75,,", 0), 0u)
+  EXPECT_EQ(first.rfind(kFloatKey + ",,float_train,detection,,float,0,0,0,,,,0,0,,,,0.75,,", 0), 0u)
       << first;
   std::string second;
   std::getline(lines, second);
-  EXPECT_NE(second.find(",\"detection, transformer encoder\",ptqat,4,8,0.375,random(3),cosine,"
-                        "cumulative,3,11,PTQAT 0.375 random(3),0.5,,0.125,"),
-            std::string::npos)
+  EXPECT_NE(
+      second.find(
+          ",\"detection, transformer encoder\",ptqat,4,8,0.375,random(3),cosine,"
+          "cumulative,3,11,PTQAT 0.375 random(3),detection-transformer/w4a8/ptqat-0.38-random/"
+          "seed3,0.5,,0.125,"),
+      std::string::npos)
       << second;
 
   const std::string python = python_with_module("pandas");

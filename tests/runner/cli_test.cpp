@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -347,6 +348,28 @@ TEST(Cli, ExitCodesAreTheDocumentedSet) {
     EXPECT_EQ(run.exit_code, exit_code::kUsage) << usage << ": " << run.output;
     EXPECT_TRUE(contains(run.output, "error:")) << run.output;
   }
+}
+
+}  // namespace ptqat::runner
+
+namespace ptqat::runner {
+
+TEST(Cli, TheDocumentedExitCodesAreTheCodes) {
+  // docs/quickstart.md "Exit codes": a table row "| <code> | <meaning> | ..." per code.
+  std::ifstream doc(std::string(PTQAT_SOURCE_DIR) + "/docs/quickstart.md");
+  ASSERT_TRUE(doc.good());
+  std::set<int> documented;
+  bool in_section = false;
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind("### ", 0) == 0) in_section = line == "### Exit codes";
+    if (!in_section || line.rfind("| ", 0) != 0) continue;
+    const std::string cell = line.substr(2, line.find(" |", 2) - 2);
+    if (!cell.empty() && std::all_of(cell.begin(), cell.end(), ::isdigit)) {
+      documented.insert(std::stoi(cell));
+    }
+  }
+  EXPECT_EQ(documented, (std::set<int>{exit_code::kDone, exit_code::kError, exit_code::kUsage,
+                                       exit_code::kInternal, exit_code::kPreempted}));
 }
 
 }  // namespace ptqat::runner

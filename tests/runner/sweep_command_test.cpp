@@ -121,6 +121,14 @@ TEST_F(SweepCommand, FineTuneSeedsGivePairedDeltasThatTheCsvExportReproduces) {
       testing::ptqat("results export " + results + " --csv " + dir_.file("runs.csv"));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   const auto runs = csv_rows(ptqat::testing::read_bytes(dir_.file("runs.csv")));
+  // The detection metrics docs/results.md names are columns under those names.
+  const std::string results_doc =
+      ptqat::testing::read_bytes(std::string(PTQAT_SOURCE_DIR) + "/docs/results.md");
+  for (const std::string metric : {"NDS", "mAP", "mATE"}) {
+    EXPECT_NE(results_doc.find("`" + metric + "`"), std::string::npos) << metric;
+    column(runs[0], metric);
+  }
+  column(runs[0], "name");
   std::map<std::string, std::map<std::string, double>> nds;  // label -> quant_seed -> NDS
   for (size_t i = 1; i < runs.size(); ++i) {
     const auto& run = runs[i];
@@ -193,6 +201,63 @@ TEST_F(SweepCommand, OneGroupOfTwoRanksTrainsEachStageDataParallel) {
       EXPECT_EQ(run.history.at("loss").values.size(), 4u);
     }
   }
+}
+
+TEST_F(SweepCommand, OnlyPlansThePointsUnderAStageName) {
+  const testing::CliRun w8 =
+      testing::ptqat(sweep_args("run") + " --only detection-cnn/w8a8 --dry-run");
+  ASSERT_EQ(w8.exit_code, 0) << w8.output;
+  EXPECT_NE(w8.output.find("6 points"), std::string::npos) << w8.output;
+  EXPECT_NE(
+      w8.output.find("5 stages (1 calibrate, 3 fine_tune, 1 float_train); 0 recorded, 5 to run"),
+      std::string::npos)
+      << w8.output;
+  EXPECT_EQ(w8.output.find("w4a8"), std::string::npos) << w8.output;
+
+  const testing::CliRun two =
+      testing::ptqat(sweep_args("run") + " --only detection-cnn/w4a8/qat --only " +
+                     "detection-cnn/w8a8/ptqat-0.50-largest/seed0 --dry-run");
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_NE(two.output.find("5 stages (2 calibrate, 2 fine_tune, 1 float_train)"),
+            std::string::npos)
+      << two.output;
+
+  // Names match whole segments: "detection" is no stage's name or folder.
+  const testing::CliRun none = testing::ptqat(sweep_args("run") + " --only detection --dry-run");
+  EXPECT_EQ(none.exit_code, 1) << none.output;
+  EXPECT_NE(none.output.find("--only detection: no point's name starts with it"), std::string::npos)
+      << none.output;
+}
+
+TEST_F(SweepCommand, ARecordWhoseCheckpointIsGoneIsMadeAgainWhereAStageStillNeedsIt) {
+  const std::string qat = sweep_args("run") + " --only detection-cnn/w4a8/qat";
+  ASSERT_EQ(testing::ptqat(qat).exit_code, 0);
+  // The store without its checkpoints, as a fresh clone of a committed store has it.
+  std::filesystem::remove_all(dir_.file("run/checkpoints"));
+  const testing::CliRun again = testing::ptqat(qat);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("ran 0 stages, 3 were recorded already"), std::string::npos)
+      << again.output;  // nothing needs them
+
+  // PTQAT needs the calibration's checkpoint, which needs the float model's: all are made
+  // again, and QAT with them, since its calibration is a new version.
+  const testing::CliRun more = testing::ptqat(sweep_args("run") + " --only detection-cnn/w4a8");
+  ASSERT_EQ(more.exit_code, 0) << more.output;
+  EXPECT_NE(more.output.find("ran 5 stages, 0 were recorded already"), std::string::npos)
+      << more.output;
+  const results::ResultsStore store(dir_.file("run"));
+  const std::map<std::string, results::RunRecord> runs = by_key(dir_.file("run/results.h5"));
+  ASSERT_EQ(runs.size(), 5u);
+  for (const auto& [key, run] : runs) {
+    EXPECT_TRUE(store.is_current(key)) << run.labels.name;
+    if (run.stage == "float_train") {
+      EXPECT_EQ(store.superseded(key).size(), 1u);
+      const std::string log = ptqat::testing::read_bytes(dir_.file("run/logs/" + key + ".log"));
+      EXPECT_NE(log.find("is gone; making it again"), std::string::npos) << log;
+    }
+  }
+  const testing::CliRun report = testing::ptqat("report " + dir_.file("run/results.h5"), false);
+  EXPECT_EQ(report.output.find("Left out"), std::string::npos) << report.output;
 }
 
 TEST_F(SweepCommand, BadSweepsFailWithOneLineNamingThePoint) {

@@ -23,11 +23,11 @@ using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC: one clock for ever
 /// float -> {calibrate a, calibrate b}; calibrate a -> {fine-tune a1, fine-tune a2}.
 StageGraph two_level_graph() {
   StageGraph graph;
-  graph.add({"float", "", "float_train", "", 0});
-  graph.add({"cal_a", "float", "calibrate", "bits=4", 0});
-  graph.add({"cal_b", "float", "calibrate", "bits=8", 1});
-  graph.add({"ft_a1", "cal_a", "fine_tune", "ratio=0.25", 0});
-  graph.add({"ft_a2", "cal_a", "fine_tune", "ratio=0.5", 2});
+  graph.add({"float", "", "float_train", "", 0, ""});
+  graph.add({"cal_a", "float", "calibrate", "bits=4", 0, ""});
+  graph.add({"cal_b", "float", "calibrate", "bits=8", 1, ""});
+  graph.add({"ft_a1", "cal_a", "fine_tune", "ratio=0.25", 0, ""});
+  graph.add({"ft_a2", "cal_a", "fine_tune", "ratio=0.5", 2, ""});
   return graph;
 }
 
@@ -94,7 +94,9 @@ TEST(Scheduler, TwoGroupsOfOneRankShareTheStagesAndEachWaitsForItsParent) {
       progress);
   EXPECT_EQ(summary.run, 5u);
   EXPECT_EQ(summary.skipped, 0u);
-  if (!log.keys.empty()) EXPECT_EQ(log.group_size, 1);
+  if (!log.keys.empty()) {
+    EXPECT_EQ(log.group_size, 1);
+  }
 
   const std::vector<RankLog> logs = gather(log);
   ASSERT_EQ(logs.size(), 2u);

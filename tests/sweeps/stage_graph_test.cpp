@@ -11,13 +11,13 @@ namespace {
 
 TEST(StageGraph, EqualKeysMergeAndThePlanShowsTheTreeWithRecordedStages) {
   StageGraph graph;
-  graph.add({"f", "", "float_train", "", 0});
-  graph.add({"c4", "f", "calibrate", "bits=4", 0});
-  graph.add({"q4", "c4", "fine_tune", "qat", 0});
-  graph.add({"f", "", "float_train", "", 1});  // the next point's float stage: the same one
-  graph.add({"c4", "f", "calibrate", "bits=4", 1});
-  graph.add({"p4", "c4", "fine_tune", "ptqat", 1});
-  graph.add({"c8", "f", "calibrate", "bits=8", 2});
+  graph.add({"f", "", "float_train", "", 0, ""});
+  graph.add({"c4", "f", "calibrate", "bits=4", 0, ""});
+  graph.add({"q4", "c4", "fine_tune", "qat", 0, ""});
+  graph.add({"f", "", "float_train", "", 1, ""});  // the next point's float stage: the same one
+  graph.add({"c4", "f", "calibrate", "bits=4", 1, ""});
+  graph.add({"p4", "c4", "fine_tune", "ptqat", 1, ""});
+  graph.add({"c8", "f", "calibrate", "bits=8", 2, ""});
   ASSERT_EQ(graph.nodes().size(), 5u);
   EXPECT_EQ(graph.nodes()[1].point, 0u);  // the first point that needed it runs it
   EXPECT_EQ(graph.children(graph.index_of("c4")), (std::vector<size_t>{2, 3}));
@@ -37,7 +37,7 @@ TEST(StageGraph, EqualKeysMergeAndThePlanShowsTheTreeWithRecordedStages) {
 
 TEST(StageGraph, AChildBeforeItsParentIsABug) {
   StageGraph graph;
-  EXPECT_THROW(graph.add({"c", "f", "calibrate", "", 0}), InternalError);
+  EXPECT_THROW(graph.add({"c", "f", "calibrate", "", 0, ""}), InternalError);
 }
 
 }  // namespace

@@ -42,8 +42,8 @@ quant.weight.bits = [4, 8]
   const std::vector<SweepPoint> points = expand_points(spec, {"runtime.threads=1"});
   ASSERT_EQ(points.size(), 4u);
   EXPECT_EQ(points[1].overrides,
-            (std::vector<std::string>{"train.epochs=1", "runtime.threads=1",
-                                      "quant.method='qat'", "quant.weight.bits=8"}));
+            (std::vector<std::string>{"train.epochs=1", "runtime.threads=1", "quant.method='qat'",
+                                      "quant.weight.bits=8"}));
   EXPECT_EQ(points[2].assignments.front().second, "'ptqat'");  // TOML literal string
   EXPECT_EQ(points[3].assignments.back().second, "8");
 }
@@ -77,8 +77,9 @@ TEST(SweepSpec, BadFilesAreOneLineErrorsNamingTheKey) {
   EXPECT_NE(error_of(dir, "[grid]\n\"seed\" = [0]\n").find("expected 'base'"), std::string::npos);
   EXPECT_NE(error_of(dir, "base = \"a\"\nbogus = 1\n").find("unknown key 'bogus'"),
             std::string::npos);
-  EXPECT_NE(error_of(dir, "base = \"a\"\n[grid]\n\"seed\" = []\n").find("'seed' expected a "
-                                                                         "non-empty array"),
+  EXPECT_NE(error_of(dir, "base = \"a\"\n[grid]\n\"seed\" = []\n")
+                .find("'seed' expected a "
+                      "non-empty array"),
             std::string::npos);
   EXPECT_NE(error_of(dir, "base = \"a\"\n[grid]\n\"seed\" = 3\n").find("s.toml:3"),
             std::string::npos);
