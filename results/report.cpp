@@ -130,6 +130,17 @@ std::vector<RunRecord> current_lineages(const std::vector<RunRecord>& runs, Repo
   return kept;
 }
 
+/// A run's labels as its row shows them: a random rule seeded by the fine-tune seed (the runner
+/// writes "random(<quant.seed>)" when quant.select_seed is unset) is one rule over those seeds,
+/// "random"; a fixed selection seed stays in the name.
+RunLabels row_labels(RunLabels labels) {
+  if (labels.rule == fmt::format("random({})", labels.quant_seed)) {
+    labels.rule = "random";
+    labels.label = fmt::format("PTQAT {:g} random", labels.freeze_ratio);
+  }
+  return labels;
+}
+
 /// Groups the runs by stage and seedless stage key, in key order.
 std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
   std::map<std::string, Variant> variants;
@@ -148,7 +159,7 @@ std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
     if (variant.runs.empty()) {
       variant.stage = run.stage;
       variant.method = run.method;
-      variant.labels = labels;
+      variant.labels = row_labels(labels);
     }
     variant.runs.push_back(&run);
   }

@@ -126,8 +126,8 @@ std::string layers_plot(const RunRecord& run, const fs::path& dir) {
       fmt::format("set logscale y\nset format y '%.0e'\nset xrange [-0.5:{}]\n", position - 0.5) +
       "set xtics rotate by 90 right font ',7' noenhanced\nset xlabel 'layer (forward order)'\n"
       "set ylabel " +
-      quoted(fmt::format("output discrepancy ({}, float vs quantized; unitless)", metric)) +
-      "\nset style fill solid 0.8 noborder\nset boxwidth 0.8\nset bmargin 12\n" +
+      quoted(fmt::format("output discrepancy ({}, unitless)", metric)) +
+      "\nset style fill solid 0.8 noborder\nset boxwidth 0.8\nset bmargin 9\n" +
       plot_outputs("layers_" + file_stem(name), plot);
   return write_figure(dir, "layers_" + file_stem(name), script);
 }

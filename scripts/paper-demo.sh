@@ -81,8 +81,7 @@ if $run; then
   done
 fi
 
-# The page: how it was made, then the report as ptqat renders it.
-restore_store
+# The page: how it was made, then the report of the committed store as ptqat renders it.
 page=docs/results-demo.md
 {
   echo "# PTQAT at demo size: the paper's tables on the synthetic nuScenes"
@@ -93,8 +92,9 @@ page=docs/results-demo.md
   echo "\`mpiexec -np 2 ptqat sweep configs/paper/demo.toml --only <model>\` (2 ranks, one core"
   echo "each, on a 2-core development machine that was also building and testing: the time and"
   echo "memory columns are noisy) on \`ptqat data synth --preset demo\`; \`ptqat report\`"
-  echo "rendered the tables below. The sittings (a model resumes where the previous sitting"
-  echo "stopped; wall seconds, exit status 0 when the model's stages were all recorded):"
+  echo "rendered the tables below from the models finished so far. The sittings (a model"
+  echo "resumes where the previous sitting stopped; wall seconds, exit status 0 when the model's"
+  echo "stages were all recorded):"
   echo
   echo "| started (UTC) | ptqat revision | model | wall s | exit |"
   echo "|---|---|---|---:|---:|"
@@ -104,7 +104,7 @@ page=docs/results-demo.md
     done <"$sittings"
   fi
   echo
-  "$ptqat" report "$output/results.h5"
+  "$ptqat" report "$study/store/results.h5"
 } >"$page.partial"
 mv "$page.partial" "$page"
 echo "wrote $page"

@@ -121,6 +121,33 @@ TEST(Report, RecordsMadeFromAnEarlierVersionOfTheirParentAreLeftOutAndListed) {
   EXPECT_NE(render_report(report, ReportFormat::kMarkdown).find("### Left out"), std::string::npos);
 }
 
+TEST(Report, ARandomRuleSeededByTheFineTuneSeedIsOneRuleOverTheSeeds) {
+  std::vector<RunRecord> runs = sweep_runs();
+  for (const int64_t quant_seed : {0, 1, 2}) {
+    Setting setting = with(0, "ptqat", 0.5, "random");
+    setting.quant_seed = quant_seed;
+    RunRecord run = record(setting, "fine_tune", 0.35 + 0.01 * static_cast<double>(quant_seed));
+    // As the runner labels it: the selection seed is the fine-tune seed.
+    run.labels.rule = fmt::format("random({})", quant_seed);
+    run.labels.label = fmt::format("PTQAT 0.5 random({})", quant_seed);
+    runs.push_back(run);
+  }
+  const std::vector<ReportTable> tables = report_tables(runs);
+  const auto ablation = std::find_if(tables.begin(), tables.end(), [](const ReportTable& t) {
+    return t.kind == ReportTable::Kind::kAblation;
+  });
+  ASSERT_NE(ablation, tables.end());
+  EXPECT_EQ(std::count(ablation->header.begin(), ablation->header.end(), "random"), 1);
+  for (const auto& row : ablation->rows) {
+    if (row[0].text != "0.5") continue;
+    const size_t column = static_cast<size_t>(
+        std::find(ablation->header.begin(), ablation->header.end(), "random") -
+        ablation->header.begin());
+    EXPECT_EQ(row[column].stat.count, 3u);
+    EXPECT_NEAR(row[column].stat.mean, 0.36, 1e-12);
+  }
+}
+
 TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   const std::vector<RunRecord> runs = sweep_runs();
   const std::vector<ReportTable> tables = report_tables(runs);
