@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "core/error.h"
 #include "results/results_listing.h"
@@ -164,6 +165,44 @@ std::map<std::string, Variant> variants_of(const std::vector<RunRecord>& runs) {
     variant.runs.push_back(&run);
   }
   return variants;
+}
+
+/// The model as its stage names begin ("detection-cnn"; records before names: "detection").
+std::string model_name_of(const Variant& model) {
+  const std::string& name = model.labels.name;
+  return name.empty() ? model.labels.model : name.substr(0, name.find('/'));
+}
+
+/// The float models as (model name, key), in name order: the report reads the same whichever
+/// hashes the stage keys have.
+std::vector<std::pair<std::string, std::string>> float_models_by_name(
+    const std::map<std::string, Variant>& variants) {
+  std::vector<std::pair<std::string, std::string>> models;
+  for (const auto& [key, variant] : variants) {
+    if (variant.stage == "float_train") models.emplace_back(model_name_of(variant), key);
+  }
+  std::sort(models.begin(), models.end());
+  return models;
+}
+
+/// The keys of a float model's calibrations from the widest bits to the narrowest (W8A8, then
+/// W4A8), the order in which quantization gets harder.
+std::vector<std::string> calibrations_widest_first(const std::map<std::string, Variant>& variants,
+                                                   const std::string& float_key) {
+  std::vector<std::string> keys;
+  for (const auto& [key, variant] : variants) {
+    if (variant.stage == "calibrate" && variant.labels.float_group == float_key) {
+      keys.push_back(key);
+    }
+  }
+  const auto widest = [&](const std::string& a, const std::string& b) {
+    const RunLabels& x = variants.at(a).labels;
+    const RunLabels& y = variants.at(b).labels;
+    return std::tie(y.weight_bits, y.activation_bits, a) <
+           std::tie(x.weight_bits, x.activation_bits, b);
+  };
+  std::sort(keys.begin(), keys.end(), widest);
+  return keys;
 }
 
 /// The metrics of a float model's table: its task's primary metric first, then the other
@@ -441,13 +480,10 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
   std::vector<ReportTable> overlaps;
   ReportTable claims = claims_table();
   std::set<std::string> model_names;
-  for (const auto& [float_key, model] : variants) {
-    if (model.stage != "float_train") continue;
-    // The model as its stage names begin ("detection-cnn"; records before names: "detection");
-    // the key too when two float models share that (they differ in a field names leave out).
-    const std::string& name = model.labels.name;
-    std::string model_name =
-        name.empty() ? model.labels.model : name.substr(0, name.find('/'));
+  for (const auto& [name, float_key] : float_models_by_name(variants)) {
+    const Variant& model = variants.at(float_key);
+    // Two float models of one name (they differ in a field names leave out) get their key too.
+    std::string model_name = name;
     if (!model_names.insert(model_name).second) {
       model_name += " " + float_key.substr(0, 8);
     }
@@ -471,8 +507,8 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
                               model.labels.epochs);
     table.header = columns.header();
     table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
-    for (const auto& [calibrate_key, calibration] : variants) {
-      if (calibration.stage != "calibrate" || calibration.labels.float_group != float_key) continue;
+    for (const std::string& calibrate_key : calibrations_widest_first(variants, float_key)) {
+      const Variant& calibration = variants.at(calibrate_key);
       const CalibrationFamily family = family_of(variants, calibrate_key, calibration);
       const std::string& bits = calibration.labels.bits;
       table.rows.push_back(columns.row(calibration, "PTQ", bits, "1", "-", family.qat));

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <tuple>
 
 #include "core/error.h"
 #include "results/report_plots.h"
@@ -297,6 +298,37 @@ TEST(Report, EachTaskIsComparedOnItsOwnPrimaryMetric) {
   EXPECT_EQ(det.header[4], "NDS");
   EXPECT_EQ(det.header[5], "mAP");
   EXPECT_EQ(det.header[6], "Δ NDS vs QAT");
+}
+
+TEST(Report, ModelsComeInNameOrderAndBitsFromTheWidestToTheNarrowest) {
+  // Stage keys are hashes: here the segmentation model's and the W4A8 calibration's sort first.
+  std::vector<RunRecord> runs;
+  for (const auto& [bits, weight_bits, calibrate_group] :
+       {std::tuple{"W4A8", 4, "a-calibrate"}, std::tuple{"W8A8", 8, "b-calibrate"}}) {
+    RunRecord calibration = record(with(0, "ptq"), "calibrate", weight_bits / 20.0);
+    calibration.labels.bits = bits;
+    calibration.labels.weight_bits = weight_bits;
+    calibration.labels.activation_bits = 8;
+    calibration.labels.calibrate_group = calibrate_group;
+    calibration.labels.float_group = "z-float";
+    calibration.key += bits;
+    runs.push_back(calibration);
+  }
+  RunRecord detection = record(with(0, "ptq"), "float_train", 0.5);
+  detection.labels.float_group = "z-float";
+  runs.push_back(detection);
+  Setting segmentation = with(0, "ptq");
+  segmentation.task = "segmentation";
+  runs.push_back(record(segmentation, "float_train", 0.5));
+  runs.back().labels.float_group = "a-float";
+
+  const std::vector<ReportTable> tables = report_tables(runs);
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0].title.rfind("detection:", 0), 0u) << tables[0].title;
+  EXPECT_EQ(tables[1].title.rfind("segmentation:", 0), 0u) << tables[1].title;
+  ASSERT_EQ(tables[0].rows.size(), 3u);  // float, PTQ W8A8, PTQ W4A8
+  EXPECT_EQ(tables[0].rows[1][1].text, "W8A8");
+  EXPECT_EQ(tables[0].rows[2][1].text, "W4A8");
 }
 
 TEST(Report, RunsOnAGpuShowTheirPeakGpuMemory) {
