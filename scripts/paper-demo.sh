@@ -75,7 +75,9 @@ if $run; then
     status=0
     "${mpiexec[@]}" "$ptqat" sweep configs/paper/demo.toml --only "$model" || status=$?
     save_store
-    printf '%s\t%s\t%s\t%d\t%d\n' "$started" "$(git rev-parse --short HEAD)" "$model" \
+    # The revision the executable was built from, as its records carry it.
+    revision=$("$ptqat" --version | sed -n 's/.*(git \([^)]*\)).*/\1/p')
+    printf '%s\t%s\t%s\t%d\t%d\n' "$started" "$revision" "$model" \
       $((SECONDS - start)) "$status" >>"$sittings"
     if [[ $status -ne 0 ]]; then exit "$status"; fi
   done
