@@ -173,36 +173,38 @@ std::string model_name_of(const Variant& model) {
   return name.empty() ? model.labels.model : name.substr(0, name.find('/'));
 }
 
-/// The float models as (model name, key), in name order: the report reads the same whichever
-/// hashes the stage keys have.
-std::vector<std::pair<std::string, std::string>> float_models_by_name(
+using VariantEntry = std::map<std::string, Variant>::value_type;  ///< (seedless key, variant)
+
+/// The float models with their names, in name order (then key order): the report reads the
+/// same whichever hashes the stage keys have.
+std::vector<std::pair<std::string, const VariantEntry*>> float_models_by_name(
     const std::map<std::string, Variant>& variants) {
-  std::vector<std::pair<std::string, std::string>> models;
-  for (const auto& [key, variant] : variants) {
-    if (variant.stage == "float_train") models.emplace_back(model_name_of(variant), key);
+  std::vector<std::pair<std::string, const VariantEntry*>> models;
+  for (const VariantEntry& entry : variants) {
+    if (entry.second.stage == "float_train")
+      models.emplace_back(model_name_of(entry.second), &entry);
   }
-  std::sort(models.begin(), models.end());
+  std::stable_sort(models.begin(), models.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   return models;
 }
 
-/// The keys of a float model's calibrations from the widest bits to the narrowest (W8A8, then
-/// W4A8), the order in which quantization gets harder.
-std::vector<std::string> calibrations_widest_first(const std::map<std::string, Variant>& variants,
-                                                   const std::string& float_key) {
-  std::vector<std::string> keys;
-  for (const auto& [key, variant] : variants) {
-    if (variant.stage == "calibrate" && variant.labels.float_group == float_key) {
-      keys.push_back(key);
+/// A float model's calibrations from the widest bits to the narrowest (W8A8, then W4A8), the
+/// order in which quantization gets harder; equal bits in key order.
+std::vector<const VariantEntry*> calibrations_widest_first(
+    const std::map<std::string, Variant>& variants, const std::string& float_key) {
+  std::vector<const VariantEntry*> calibrations;
+  for (const VariantEntry& entry : variants) {
+    if (entry.second.stage == "calibrate" && entry.second.labels.float_group == float_key) {
+      calibrations.push_back(&entry);
     }
   }
-  const auto widest = [&](const std::string& a, const std::string& b) {
-    const RunLabels& x = variants.at(a).labels;
-    const RunLabels& y = variants.at(b).labels;
-    return std::tie(y.weight_bits, y.activation_bits, a) <
-           std::tie(x.weight_bits, x.activation_bits, b);
-  };
-  std::sort(keys.begin(), keys.end(), widest);
-  return keys;
+  std::stable_sort(calibrations.begin(), calibrations.end(), [](const auto* a, const auto* b) {
+    const RunLabels& x = a->second.labels;
+    const RunLabels& y = b->second.labels;
+    return std::tie(x.weight_bits, x.activation_bits) > std::tie(y.weight_bits, y.activation_bits);
+  });
+  return calibrations;
 }
 
 /// The metrics of a float model's table: its task's primary metric first, then the other
@@ -480,8 +482,8 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
   std::vector<ReportTable> overlaps;
   ReportTable claims = claims_table();
   std::set<std::string> model_names;
-  for (const auto& [name, float_key] : float_models_by_name(variants)) {
-    const Variant& model = variants.at(float_key);
+  for (const auto& [name, entry] : float_models_by_name(variants)) {
+    const auto& [float_key, model] = *entry;
     // Two float models of one name (they differ in a field names leave out) get their key too.
     std::string model_name = name;
     if (!model_names.insert(model_name).second) {
@@ -507,8 +509,8 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
                               model.labels.epochs);
     table.header = columns.header();
     table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
-    for (const std::string& calibrate_key : calibrations_widest_first(variants, float_key)) {
-      const Variant& calibration = variants.at(calibrate_key);
+    for (const VariantEntry* calibration_entry : calibrations_widest_first(variants, float_key)) {
+      const auto& [calibrate_key, calibration] = *calibration_entry;
       const CalibrationFamily family = family_of(variants, calibrate_key, calibration);
       const std::string& bits = calibration.labels.bits;
       table.rows.push_back(columns.row(calibration, "PTQ", bits, "1", "-", family.qat));
