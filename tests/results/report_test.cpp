@@ -240,6 +240,21 @@ TEST(Report, ClaimsGiveThePairedEffectItsIntervalAndAVerdict) {
   EXPECT_EQ(report_tables(runs)[1].rows[0][5].text, "contradicted");
 }
 
+TEST(Report, ClaimsSayWhetherPtqLosesMoreThanTheFloatModelsSeedSpread) {
+  // Two float seeds (0.40, 0.42: sample std 0.0141); PTQ of each 0.10 below its float model.
+  std::vector<RunRecord> runs = sweep_runs();
+  const auto gap_text = [](const std::vector<RunRecord>& of) {
+    return report_tables(of)[1].rows.at(0).at(6).text;
+  };
+  EXPECT_EQ(gap_text(runs), "float - PTQ +0.1000 > float seed spread 0.0141: meaningful");
+  // PTQ within the float models' spread: the gap is flagged, not hidden.
+  for (RunRecord& run : runs) {
+    if (run.stage == "calibrate") run.metrics["NDS"] = run.labels.float_seed == 0 ? 0.398 : 0.418;
+  }
+  EXPECT_EQ(gap_text(runs),
+            "float - PTQ +0.0020, not above the float seed spread 0.0141: flagged");
+}
+
 TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
   std::vector<RunRecord> runs = sweep_runs();
   for (RunRecord& run : runs) {
