@@ -346,13 +346,18 @@ ReportTable ablation_table(const CalibrationFamily& family, const std::string& t
 }
 
 /// Per PTQAT fine-tune (rows: freeze ratio, rule), the mean Jaccard overlap of its frozen set with
-/// the one each measure (columns) selects; empty when no fine-tune recorded overlaps.
+/// the one each measure (columns) selects; empty when no fine-tune recorded overlaps. A random
+/// rule has no row: it ignores the discrepancy, so every measure selects its frozen set (1.00).
 ReportTable overlap_table(const CalibrationFamily& family, const std::string& title) {
   ReportTable overlaps;
   overlaps.kind = ReportTable::Kind::kOverlap;
   overlaps.title = title;
-  std::set<std::string> measures;
+  std::vector<const Variant*> ranked;
   for (const Variant* variant : family.ptqat) {
+    if (variant->labels.rule.rfind("random", 0) != 0) ranked.push_back(variant);
+  }
+  std::set<std::string> measures;
+  for (const Variant* variant : ranked) {
     for (const RunRecord* run : variant->runs) {
       for (const auto& [measure, value] : run->frozen_overlap) measures.insert(measure);
     }
@@ -360,7 +365,7 @@ ReportTable overlap_table(const CalibrationFamily& family, const std::string& ti
   if (measures.empty()) return overlaps;
   overlaps.header = {"freeze ratio", "rule"};
   overlaps.header.insert(overlaps.header.end(), measures.begin(), measures.end());
-  for (const Variant* variant : family.ptqat) {
+  for (const Variant* variant : ranked) {
     std::vector<ReportCell> row = {text(fmt::format("{:g}", variant->labels.freeze_ratio)),
                                    text(variant->labels.rule)};
     for (const std::string& measure : measures) {

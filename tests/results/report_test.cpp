@@ -262,6 +262,10 @@ TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
     const bool second_seed = run.metrics.at("NDS") > 0.37;
     run.frozen_overlap = {{"isolated_nmse", 1.0}, {"isolated_mse", second_seed ? 0.5 : 0.25}};
   }
+  // A random rule ignores the discrepancy: every measure selects its frozen set, so it has no row.
+  RunRecord random = record(with(0, "ptqat", 0.5, "random"), "fine_tune", 0.35, 500);
+  random.frozen_overlap = {{"isolated_nmse", 1.0}, {"isolated_mse", 1.0}};
+  runs.push_back(random);
   const std::vector<ReportTable> tables = report_tables(runs);
   ASSERT_EQ(tables.size(), 4u);  // comparison, claims, ablation, overlap
   const ReportTable& overlap = tables[3];
