@@ -5,8 +5,9 @@
 # needs no checkpoint afterwards. The records are the study: they are mirrored into
 # docs/results-demo/store/ (committed) after every model and restored from there into an empty
 # runs/paper-demo, so a fresh clone re-renders the page and resumes the study where the last
-# sitting stopped (about 8 hours of a 2-core machine in all). Each sitting of a model is logged
-# with its revision and wall time in docs/results-demo/sittings.tsv, which the page lists.
+# sitting stopped (about 8 hours of a 2-core machine in all, and 3 more for the float seeds).
+# Each sitting of a model is logged with its revision and wall time in
+# docs/results-demo/sittings.tsv, which the page lists.
 #
 #   scripts/paper-demo.sh                  every model
 #   scripts/paper-demo.sh detection-cnn    only some (detection-cnn, detection-transformer,
@@ -90,11 +91,12 @@ page=docs/results-demo.md
   echo
   echo "Rendered by \`scripts/paper-demo.sh\` from the records in \`$study/store/\`; do not edit"
   echo "by hand. The study is \`configs/paper/demo.toml\` (the grids of \`demo_w4a8\`, \`demo_w8a8\`"
-  echo "and \`demo_ablation\`), run model by model as"
+  echo "and \`demo_ablation\`, and float seeds 1 and 2 with their PTQ for the float models' spread),"
+  echo "run model by model as"
   echo "\`mpiexec -np 2 ptqat sweep configs/paper/demo.toml --only <model>\` (2 ranks, one core"
   echo "each, on a 2-core development machine that was also building and testing: the time and"
   echo "memory columns are noisy) on \`ptqat data synth --preset demo\`; \`ptqat report\`"
-  echo "rendered the tables below from the models finished so far. The sittings (a model"
+  echo "rendered the tables below from what is recorded. The sittings (a model"
   echo "resumes where the previous sitting stopped; wall seconds, exit status 0 when the model's"
   echo "stages were all recorded):"
   echo
