@@ -1,6 +1,7 @@
 #include "results/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -512,6 +513,14 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
     ReportTable table;
     table.title = fmt::format("{}: float model ({} epochs) and its quantizations", model_name,
                               model.labels.epochs);
+    if (model.runs.size() > 1) {
+      std::vector<int64_t> seeds;
+      for (const RunRecord* run : model.runs) seeds.push_back(run->labels.float_seed);
+      std::sort(seeds.begin(), seeds.end());
+      table.title =
+          fmt::format("{}: {} float models (seeds {}; {} epochs) and their quantizations",
+                      model_name, seeds.size(), fmt::join(seeds, ", "), model.labels.epochs);
+    }
     table.header = columns.header();
     table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
     for (const VariantEntry* calibration_entry : calibrations_widest_first(variants, float_key)) {

@@ -141,9 +141,9 @@ TEST(Report, ARandomRuleSeededByTheFineTuneSeedIsOneRuleOverTheSeeds) {
   EXPECT_EQ(std::count(ablation->header.begin(), ablation->header.end(), "random"), 1);
   for (const auto& row : ablation->rows) {
     if (row[0].text != "0.5") continue;
-    const size_t column = static_cast<size_t>(
-        std::find(ablation->header.begin(), ablation->header.end(), "random") -
-        ablation->header.begin());
+    const size_t column =
+        static_cast<size_t>(std::find(ablation->header.begin(), ablation->header.end(), "random") -
+                            ablation->header.begin());
     EXPECT_EQ(row[column].stat.count, 3u);
     EXPECT_NEAR(row[column].stat.mean, 0.36, 1e-12);
   }
@@ -154,6 +154,8 @@ TEST(Report, SeedsBecomeMeanAndSpreadAndPtqatIsComparedWithFullQat) {
   const std::vector<ReportTable> tables = report_tables(runs);
   ASSERT_EQ(tables.size(), 3u);  // one comparison, the claims, one ablation
   const ReportTable& comparison = tables[0];
+  EXPECT_EQ(comparison.title,
+            "detection: 2 float models (seeds 0, 1; 2 epochs) and their quantizations");
   EXPECT_EQ(comparison.header[4], "NDS");
   EXPECT_EQ(comparison.header[6], "Δ NDS vs QAT");
   ASSERT_EQ(comparison.rows.size(), 5u);  // float, PTQ, QAT, PTQAT largest, PTQAT smallest
@@ -251,8 +253,7 @@ TEST(Report, ClaimsSayWhetherPtqLosesMoreThanTheFloatModelsSeedSpread) {
   for (RunRecord& run : runs) {
     if (run.stage == "calibrate") run.metrics["NDS"] = run.labels.float_seed == 0 ? 0.398 : 0.418;
   }
-  EXPECT_EQ(gap_text(runs),
-            "float - PTQ +0.0020, not above the float seed spread 0.0141: flagged");
+  EXPECT_EQ(gap_text(runs), "float - PTQ +0.0020, not above the float seed spread 0.0141: flagged");
 }
 
 TEST(Report, PtqatFineTunesShowTheOverlapOfTheirFrozenSetUnderEachMeasure) {
