@@ -511,16 +511,16 @@ std::vector<ReportTable> report_tables(const std::vector<RunRecord>& all_runs) {
     });
 
     ReportTable table;
-    table.title = fmt::format("{}: float model ({} epochs) and its quantizations", model_name,
-                              model.labels.epochs);
-    if (model.runs.size() > 1) {
-      std::vector<int64_t> seeds;
-      for (const RunRecord* run : model.runs) seeds.push_back(run->labels.float_seed);
-      std::sort(seeds.begin(), seeds.end());
-      table.title =
-          fmt::format("{}: {} float models (seeds {}; {} epochs) and their quantizations",
-                      model_name, seeds.size(), fmt::join(seeds, ", "), model.labels.epochs);
-    }
+    std::vector<int64_t> float_seeds;
+    for (const RunRecord* run : model.runs) float_seeds.push_back(run->labels.float_seed);
+    std::sort(float_seeds.begin(), float_seeds.end());
+    table.title =
+        float_seeds.size() == 1
+            ? fmt::format("{}: float model ({} epochs) and its quantizations", model_name,
+                          model.labels.epochs)
+            : fmt::format("{}: {} float models (seeds {}; {} epochs) and their quantizations",
+                          model_name, float_seeds.size(), fmt::join(float_seeds, ", "),
+                          model.labels.epochs);
     table.header = columns.header();
     table.rows.push_back(columns.row(model, "float", "-", "-", "-", nullptr));
     for (const VariantEntry* calibration_entry : calibrations_widest_first(variants, float_key)) {
